@@ -1,0 +1,3 @@
+from qfractal.cli import app
+
+app(prog_name="qfractal")

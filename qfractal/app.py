@@ -1,0 +1,43 @@
+"""create_app(): the FastAPI application with every router mounted."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from qfractal import __version__
+from qfractal.auth import admin_routes as auth_admin_routes
+from qfractal.auth import routes as auth_routes
+from qfractal.auth.tokens import TokenCodec, load_secret
+from qfractal.compute import routes as compute_routes
+from qfractal.config import Settings
+from qfractal.db.session import Database
+from qfractal.error_handlers import install_error_handlers
+
+meta_router = APIRouter(prefix="/api", tags=["Meta"])
+
+
+@meta_router.get("/alive/")
+async def alive() -> dict[str, object]:
+    """Public liveness probe; fractal-client reads `version` from it."""
+    return {"alive": True, "version": __version__}
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.database.dispose()
+
+    app = FastAPI(title="qfractal", version=__version__, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.database = Database(settings.resolved_database_url)
+    app.state.token_codec = TokenCodec(load_secret(settings))
+    install_error_handlers(app)
+    app.include_router(meta_router)
+    app.include_router(auth_routes.router)
+    app.include_router(auth_admin_routes.router)
+    app.include_router(compute_routes.router)
+    return app

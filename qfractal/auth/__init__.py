@@ -1,0 +1,1 @@
+"""Identity shared by both faces: users, groups, tokens."""

@@ -1,0 +1,1 @@
+"""Where code runs: compute resources and profiles, executors and the job engine."""

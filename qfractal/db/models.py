@@ -1,0 +1,7 @@
+"""Import every table module so that `Base.metadata` knows all tables."""
+
+from qfractal.auth import models as auth_models
+from qfractal.compute import models as compute_models
+from qfractal.db.base import Base
+
+__all__ = ["Base", "auth_models", "compute_models"]

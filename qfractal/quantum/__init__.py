@@ -1,0 +1,1 @@
+"""The qunicorn compatible face: providers, devices, deployments, quantum jobs."""

@@ -1,0 +1,1 @@
+"""The fractal-server compatible face: projects, datasets, tasks, workflows, jobs."""
