@@ -23,6 +23,15 @@ async def alive() -> dict[str, object]:
     return {"alive": True, "version": __version__}
 
 
+ROUTERS: tuple[APIRouter, ...] = (
+    meta_router,
+    auth_routes.router,
+    auth_admin_routes.router,
+    compute_routes.router,
+)
+"""Every router of the server, mounted in this order."""
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -36,8 +45,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.database = Database(settings.resolved_database_url)
     app.state.token_codec = TokenCodec(load_secret(settings))
     install_error_handlers(app)
-    app.include_router(meta_router)
-    app.include_router(auth_routes.router)
-    app.include_router(auth_admin_routes.router)
-    app.include_router(compute_routes.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

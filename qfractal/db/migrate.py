@@ -23,6 +23,10 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def downgrade(database_url: str, revision: str) -> None:
+    command.downgrade(alembic_config(database_url), revision)
+
+
 def new_revision(database_url: str, message: str) -> None:
     """Autogenerate a migration from the difference between the models and the database.
 
