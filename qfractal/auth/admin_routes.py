@@ -1,5 +1,7 @@
 """Superuser routes under /auth: users and groups."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response, status
 
 from qfractal.auth import groups, service
@@ -14,7 +16,7 @@ from qfractal.auth.schemas import (
     user_read,
 )
 from qfractal.db.session import SessionDep
-from qfractal.route_params import GroupId, UserId
+from qfractal.ids import GroupId, UserId, id_query
 
 router = APIRouter(prefix="/auth", tags=["Authentication"])
 
@@ -24,7 +26,9 @@ _422 = {422: {"description": "Invalid body, or a rule about groups was broken."}
 
 @router.get("/users/", response_model=list[UserRead])
 async def list_users(
-    _admin: Superuser, session: SessionDep, profile_id: int | None = None
+    _admin: Superuser,
+    session: SessionDep,
+    profile_id: Annotated[int | None, id_query("Only users on this profile")] = None,
 ) -> list[UserRead]:
     """All users, optionally only those on one profile."""
     return [user_read(user) for user in await service.list_users(session, profile_id=profile_id)]

@@ -14,6 +14,8 @@ from pydantic import (
     model_validator,
 )
 
+from qfractal.ids import DbId
+
 NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 _FORBIDDEN_PATH_CHARS = set("`#$&*()|[]{};<>?!\\\"'\n\r\t")
@@ -86,7 +88,7 @@ class UserCreate(_ProjectDirsMixin):
     is_active: bool = True
     is_superuser: bool = False
     is_verified: bool = False
-    profile_id: int | None = None
+    profile_id: DbId | None = None
     slurm_accounts: list[NonEmptyStr] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -104,7 +106,7 @@ class UserUpdate(_ProjectDirsMixin):
     is_active: bool | None = None
     is_superuser: bool | None = None
     is_verified: bool | None = None
-    profile_id: int | None = None
+    profile_id: DbId | None = None
     slurm_accounts: list[NonEmptyStr] | None = None
 
     @model_validator(mode="after")
@@ -126,7 +128,7 @@ class UserUpdateStrict(BaseModel):
 class UserUpdateGroups(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    group_ids: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=1)]
+    group_ids: Annotated[list[DbId], Field(min_length=1)]
 
 
 class UserProfileInfo(BaseModel):

@@ -6,7 +6,7 @@ from qfractal.auth.dependencies import Superuser
 from qfractal.compute import service
 from qfractal.compute.schemas import ProfileCreate, ProfileRead, ResourceCreate, ResourceRead
 from qfractal.db.session import SessionDep
-from qfractal.route_params import ProfileId, ResourceId
+from qfractal.ids import ProfileId, ResourceId
 
 router = APIRouter(prefix="/admin/v2", tags=["V2 Admin area"])
 
