@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from qfractal import __version__
+from qfractal import __version__, meta_routes
 from qfractal.auth import admin_routes as auth_admin_routes
 from qfractal.auth import routes as auth_routes
 from qfractal.auth.tokens import TokenCodec, load_secret
@@ -13,21 +13,26 @@ from qfractal.compute import routes as compute_routes
 from qfractal.config import Settings
 from qfractal.db.session import Database
 from qfractal.error_handlers import install_error_handlers
-
-meta_router = APIRouter(prefix="/api", tags=["Meta"])
-
-
-@meta_router.get("/alive/")
-async def alive() -> dict[str, object]:
-    """Public liveness probe; fractal-client reads `version` from it."""
-    return {"alive": True, "version": __version__}
-
+from qfractal.workflows.admin import routes as workflows_admin_routes
+from qfractal.workflows.collection import routes as collection_routes
+from qfractal.workflows.datasets import routes as dataset_routes
+from qfractal.workflows.images import routes as image_routes
+from qfractal.workflows.projects import routes as project_routes
+from qfractal.workflows.tasks import routes as task_routes
+from qfractal.workflows.workflow import routes as workflow_routes
 
 ROUTERS: tuple[APIRouter, ...] = (
-    meta_router,
+    meta_routes.router,
     auth_routes.router,
     auth_admin_routes.router,
     compute_routes.router,
+    workflows_admin_routes.router,
+    project_routes.router,
+    dataset_routes.router,
+    image_routes.router,
+    collection_routes.router,
+    task_routes.router,
+    workflow_routes.router,
 )
 """Every router of the server, mounted in this order."""
 

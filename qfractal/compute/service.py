@@ -141,3 +141,10 @@ async def delete_profile(session: AsyncSession, profile: Profile) -> None:
         raise Conflict(f"Profile {profile.id} is in use by {users} user(s).")
     await session.delete(profile)
     await flush_or_raise(session, Conflict(f"Profile {profile.id} is in use."))
+
+
+async def resource_id_of_user(session: AsyncSession, user: User) -> int:
+    """The resource the user's profile is on (callers ensure the user has a profile)."""
+    if user.profile_id is None:
+        raise InvalidInput(f"User {user.email} has no compute profile.")
+    return (await get_profile(session, user.profile_id)).resource_id

@@ -1,0 +1,1 @@
+"""Superuser routes of the workflows face (/admin/v2)."""

@@ -1,0 +1,1 @@
+"""Task collection and the task-group lifecycle, as background activities."""

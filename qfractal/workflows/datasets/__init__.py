@@ -1,0 +1,1 @@
+"""Datasets: a zarr_dir and the images under it."""

@@ -1,0 +1,1 @@
+"""Images of a dataset: one row each, filtered in SQL."""

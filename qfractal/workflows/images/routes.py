@@ -1,0 +1,5 @@
+"""Routes of /api/v2 for images."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v2", tags=["V2 images"])

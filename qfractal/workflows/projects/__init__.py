@@ -1,0 +1,1 @@
+"""Projects: the folders of datasets and workflows that users share by link."""

@@ -1,0 +1,1 @@
+"""Tasks, task groups (one per package version) and their activities."""

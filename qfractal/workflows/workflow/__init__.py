@@ -1,0 +1,1 @@
+"""Workflows: ordered workflow tasks, with import/export and type-filter flow."""
