@@ -7,6 +7,7 @@ from fastapi import APIRouter, FastAPI
 
 from qfractal import __version__, meta_routes
 from qfractal.auth import admin_routes as auth_admin_routes
+from qfractal.auth import impersonation
 from qfractal.auth import routes as auth_routes
 from qfractal.auth.tokens import TokenCodec, load_secret
 from qfractal.compute import routes as compute_routes
@@ -25,6 +26,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     meta_routes.router,
     auth_routes.router,
     auth_admin_routes.router,
+    impersonation.router,
     compute_routes.router,
     workflows_admin_routes.router,
     project_routes.router,

@@ -111,7 +111,7 @@ def init(
     if (email is None) != (password is None):
         _fail("give both the admin e-mail and the admin password, or neither")
     _upgrade(settings)
-    typer.echo(f"database {_safe_url(settings)} is at revision {migrate.head_revision()}")
+    typer.echo(f"database {settings.safe_database_url} is at revision {migrate.head_revision()}")
     report = _in_session(
         settings,
         lambda session: bootstrap.initialize(
@@ -136,7 +136,7 @@ def serve(
     configure_logging(settings.log_level)
     if not migrate.is_up_to_date(settings.resolved_database_url):
         _fail(
-            f"database {_safe_url(settings)} is not at the current schema revision; "
+            f"database {settings.safe_database_url} is not at the current schema revision; "
             "run `qfractal init` (or `qfractal db upgrade`) first"
         )
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
@@ -163,7 +163,7 @@ def db_upgrade() -> None:
     """Apply every pending migration."""
     settings = _settings()
     _upgrade(settings)
-    typer.echo(f"database {_safe_url(settings)} is at revision {migrate.head_revision()}")
+    typer.echo(f"database {settings.safe_database_url} is at revision {migrate.head_revision()}")
 
 
 @db_app.command("revision")
@@ -227,12 +227,6 @@ def user_list() -> None:
 
     for row in _in_session(settings, rows):
         typer.echo(row)
-
-
-def _safe_url(settings: Settings) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

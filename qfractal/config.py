@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 MIN_JWT_SECRET_LENGTH = 32
 
@@ -83,6 +84,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.data_dir / 'qfractal.db'}"
+
+    @property
+    def safe_database_url(self) -> str:
+        """The database URL with its password masked, for logs and /api/settings/."""
+        return make_url(self.resolved_database_url).render_as_string(hide_password=True)
 
     @property
     def jobs_dir(self) -> Path:

@@ -92,10 +92,10 @@ async def test_ordinary_users_get_403_on_every_superuser_route(
 
 
 async def test_superuser_routes_are_the_admin_surface(app: FastAPI) -> None:
-    """Every /admin route and the user/group management under /auth need a superuser."""
+    """Every /admin route, user/group management under /auth and /api/settings need a superuser."""
     for method, path, route in _operations(app):
         admin_path = path.startswith("/admin/") or path.startswith(
-            ("/auth/users/", "/auth/group/", "/auth/register/")
+            ("/auth/users/", "/auth/group/", "/auth/register/", "/api/settings/")
         )
         assert admin_path == _depends_on(route.dependant, current_superuser), (method, path)
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from qfractal.auth import service
+from qfractal.auth.cookies import set_token_cookie
 from qfractal.auth.dependencies import (
     COOKIE_NAME,
     AuthenticatedDep,
@@ -56,14 +57,7 @@ async def cookie_login(
     user = await service.authenticate(session, email=form.username, password=form.password)
     token, _ = codec.issue(user.id, settings.cookie_expire_seconds)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
-    response.set_cookie(
-        COOKIE_NAME,
-        token,
-        max_age=settings.cookie_expire_seconds,
-        httponly=True,
-        secure=settings.cookie_secure,
-        samesite="lax",
-    )
+    set_token_cookie(response, token, max_age=settings.cookie_expire_seconds, settings=settings)
     return response
 
 
