@@ -4,14 +4,10 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
@@ -19,32 +15,15 @@ from qfractal.auth.models import LinkUserGroup, User, UserGroup
 from qfractal.compute.models import Profile, Resource
 from qfractal.db.engine import create_sync_db_engine
 from tests.databases import empty_database
+from tests.e2e.live_server import ADMIN, live_server, qfractal, server_env
 
 pytestmark = pytest.mark.e2e
-
-ADMIN = ("admin@example.org", "1234")
 
 
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
     with empty_database(tmp_path) as url:
         yield url
-
-
-def _env(data_dir: Path, url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QFRACTAL_")}
-    env.update(QFRACTAL_DATA_DIR=str(data_dir), QFRACTAL_DATABASE_URL=url, **extra)
-    return env
-
-
-def qfractal(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "qfractal", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 def _counts(url: str) -> dict[str, int]:
@@ -60,7 +39,7 @@ def _counts(url: str) -> dict[str, int]:
 
 
 def test_init_twice_is_idempotent(tmp_path: Path, fresh_url: str) -> None:
-    env = _env(tmp_path / "data", fresh_url)
+    env = server_env(tmp_path / "data", fresh_url)
     args = ("init", "--admin-email", ADMIN[0], "--admin-password", ADMIN[1])
     first = qfractal(env, *args)
     assert first.returncode == 0, first.stderr
@@ -80,7 +59,7 @@ def test_init_twice_is_idempotent(tmp_path: Path, fresh_url: str) -> None:
 
 
 def test_init_reads_admin_from_environment(tmp_path: Path, fresh_url: str) -> None:
-    env = _env(
+    env = server_env(
         tmp_path / "data",
         fresh_url,
         QFRACTAL_ADMIN_EMAIL="root@example.org",
@@ -94,20 +73,20 @@ def test_init_reads_admin_from_environment(tmp_path: Path, fresh_url: str) -> No
 
 
 def test_init_refuses_half_an_admin(tmp_path: Path, fresh_url: str) -> None:
-    result = qfractal(_env(tmp_path / "data", fresh_url), "init", "--admin-email", ADMIN[0])
+    result = qfractal(server_env(tmp_path / "data", fresh_url), "init", "--admin-email", ADMIN[0])
     assert result.returncode == 1
     assert "both the admin e-mail and the admin password" in result.stderr
 
 
 def test_unsupported_database_url_is_a_clear_error(tmp_path: Path) -> None:
-    result = qfractal(_env(tmp_path / "data", "mysql://u@127.0.0.1/db"), "db", "upgrade")
+    result = qfractal(server_env(tmp_path / "data", "mysql://u@127.0.0.1/db"), "db", "upgrade")
     assert result.returncode == 1
     assert "unsupported database 'mysql'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_user_create_and_list(tmp_path: Path, fresh_url: str) -> None:
-    env = _env(tmp_path / "data", fresh_url)
+    env = server_env(tmp_path / "data", fresh_url)
     assert qfractal(env, "init").returncode == 0
     created = qfractal(env, "user", "create", "--email", "Bob@Example.org", "--password", "pw12")
     assert created.returncode == 0, created.stderr
@@ -120,7 +99,7 @@ def test_user_create_and_list(tmp_path: Path, fresh_url: str) -> None:
 
 def test_openapi_to_file(tmp_path: Path, fresh_url: str) -> None:
     target = tmp_path / "openapi.json"
-    result = qfractal(_env(tmp_path / "data", fresh_url), "openapi", "-f", str(target))
+    result = qfractal(server_env(tmp_path / "data", fresh_url), "openapi", "-f", str(target))
     assert result.returncode == 0, result.stderr
     document = json.loads(target.read_text())
     assert "/auth/token/login/" in document["paths"]
@@ -136,27 +115,9 @@ def test_help_explains_the_settings() -> None:
 
 
 def test_serve_refuses_a_database_that_was_not_initialised(tmp_path: Path, fresh_url: str) -> None:
-    result = qfractal(_env(tmp_path / "data", fresh_url), "serve", "--port", "1")
+    result = qfractal(server_env(tmp_path / "data", fresh_url), "serve", "--port", "1")
     assert result.returncode == 1
     assert "run `qfractal init`" in result.stderr
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_alive(base: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert server.poll() is None, server.stderr.read() if server.stderr else ""
-        try:
-            if httpx.get(f"{base}/api/alive/").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError("server did not start within 30 s")
 
 
 def _curl(*args: str) -> str:
@@ -167,22 +128,9 @@ def _curl(*args: str) -> str:
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_served_admin_logs_in_with_curl(tmp_path: Path, fresh_url: str) -> None:
-    env = _env(tmp_path / "data", fresh_url)
-    assert (
-        qfractal(env, "init", "--admin-email", ADMIN[0], "--admin-password", ADMIN[1]).returncode
-        == 0
-    )
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "qfractal", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        _wait_until_alive(base, server)
+    env = server_env(tmp_path / "data", fresh_url)
+    with live_server(env) as server:
+        base = server.base_url
         token = json.loads(
             _curl(
                 "-X",
@@ -196,9 +144,7 @@ def test_served_admin_logs_in_with_curl(tmp_path: Path, fresh_url: str) -> None:
         assert me["email"] == ADMIN[0] and me["is_superuser"] is True
         alive = json.loads(_curl(f"{base}/api/alive/"))
         assert alive["alive"] is True
-    finally:
-        server.terminate()
-        returncode = server.wait(timeout=30)
     # uvicorn re-raises SIGTERM after a graceful shutdown
-    assert returncode in (0, -signal.SIGTERM)
-    assert "Application shutdown complete" in (server.stderr.read() if server.stderr else "")
+    assert server.process.returncode in (0, -signal.SIGTERM)
+    stderr = server.process.stderr.read() if server.process.stderr else ""
+    assert "Application shutdown complete" in stderr
