@@ -16,6 +16,7 @@ from qfractal.db.session import Database
 from qfractal.error_handlers import install_error_handlers
 from qfractal.workflows.admin import routes as workflows_admin_routes
 from qfractal.workflows.collection import routes as collection_routes
+from qfractal.workflows.collection.background import activity_lifespan
 from qfractal.workflows.datasets import routes as dataset_routes
 from qfractal.workflows.images import routes as image_routes
 from qfractal.workflows.projects import routes as project_routes
@@ -44,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with activity_lifespan(app):
+            yield
         await app.state.database.dispose()
 
     app = FastAPI(title="qfractal", version=__version__, lifespan=lifespan)

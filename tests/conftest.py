@@ -18,6 +18,9 @@ from qfractal.db import migrate
 from qfractal.db.engine import create_sync_db_engine, is_sqlite
 from qfractal.db.models import Base
 from tests.databases import empty_database
+from tests.mock_tasks import mock_wheels
+
+__all__ = ["mock_wheels"]  # a session fixture shared by every test package
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
 
