@@ -15,6 +15,7 @@ from qfractal.config import Settings
 from qfractal.db.session import Database
 from qfractal.error_handlers import install_error_handlers
 from qfractal.workflows.admin import routes as workflows_admin_routes
+from qfractal.workflows.admin import task_routes as admin_task_routes
 from qfractal.workflows.collection import routes as collection_routes
 from qfractal.workflows.collection.background import activity_lifespan
 from qfractal.workflows.datasets import routes as dataset_routes
@@ -30,6 +31,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     impersonation.router,
     compute_routes.router,
     workflows_admin_routes.router,
+    admin_task_routes.router,
     project_routes.router,
     dataset_routes.router,
     image_routes.router,

@@ -1,4 +1,7 @@
-"""Deactivate, reactivate and delete task groups (owner only), each as an activity.
+"""Deactivate, reactivate and delete task groups, each as an activity.
+
+Callers resolve the group first: its owner through /api/v2, any group for a superuser
+through /admin/v2.
 
 Deactivation keeps `env_info` (the pip freeze) and the wheel and removes the venv;
 reactivation rebuilds the venv from that freeze; deletion removes the rows (tasks
@@ -13,7 +16,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from qfractal.auth.models import User
 from qfractal.db.types import utc_now
 from qfractal.errors import Conflict, InvalidInput
 from qfractal.workflows.collection.activity import (
@@ -25,10 +27,9 @@ from qfractal.workflows.collection.activity import (
     run_activity,
 )
 from qfractal.workflows.collection.background import Work
-from qfractal.workflows.collection.resource import user_task_resource
+from qfractal.workflows.collection.resource import task_resource
 from qfractal.workflows.collection.venv import Venv, remove_tree
 from qfractal.workflows.models import Task, TaskGroup, TaskGroupActivity, WorkflowTask
-from qfractal.workflows.tasks import access
 from qfractal.workflows.tasks.schemas import ActivityAction, ActivityStatus, TaskGroupOrigin
 
 FREEZE_FILENAME = "pip-freeze.txt"
@@ -70,9 +71,8 @@ def _has_environment(group: TaskGroup) -> bool:
 
 
 async def _start(
-    session: AsyncSession, user: User, task_group_id: int, action: ActivityAction
-) -> tuple[TaskGroup, TaskGroupActivity]:
-    group = await access.get_owned_task_group(session, user, task_group_id)
+    session: AsyncSession, group: TaskGroup, action: ActivityAction
+) -> TaskGroupActivity:
     await _check_idle(session, group)
     if action is ActivityAction.DEACTIVATE and not group.active:
         raise InvalidInput(f"Task group {group.id} is already inactive.")
@@ -92,14 +92,14 @@ async def _start(
     activity = _new_activity(group, action, done_now=not _has_environment(group))
     session.add(activity)
     await session.flush()
-    return group, activity
+    return activity
 
 
 async def request_deactivate(
-    session: AsyncSession, user: User, task_group_id: int, *, sessionmaker: SessionMaker
+    session: AsyncSession, group: TaskGroup, *, sessionmaker: SessionMaker
 ) -> tuple[TaskGroupActivity, Work | None]:
     """Mark the group inactive now; remove its venv in the background."""
-    group, activity = await _start(session, user, task_group_id, ActivityAction.DEACTIVATE)
+    activity = await _start(session, group, ActivityAction.DEACTIVATE)
     group.active = False
     await session.flush()
     if not _has_environment(group):
@@ -116,17 +116,17 @@ async def request_deactivate(
 
 
 async def request_reactivate(
-    session: AsyncSession, user: User, task_group_id: int, *, sessionmaker: SessionMaker
+    session: AsyncSession, group: TaskGroup, *, sessionmaker: SessionMaker
 ) -> tuple[TaskGroupActivity, Work | None]:
     """Rebuild the venv from the group's pip freeze in the background, then mark it active."""
-    group, activity = await _start(session, user, task_group_id, ActivityAction.REACTIVATE)
+    activity = await _start(session, group, ActivityAction.REACTIVATE)
     if not _has_environment(group):
         group.active = True
         await session.flush()
         return activity, None
     if group.env_info is None:
         raise InvalidInput(f"Task group {group.id} has no pip freeze to rebuild its venv from.")
-    resource = await user_task_resource(session, user)
+    resource = await task_resource(session, group.resource_id)
     _, base_python = resource.python(group.python_version)
     job = EnvironmentJob(
         sessionmaker,
@@ -141,10 +141,10 @@ async def request_reactivate(
 
 
 async def request_delete(
-    session: AsyncSession, user: User, task_group_id: int, *, sessionmaker: SessionMaker
+    session: AsyncSession, group: TaskGroup, *, sessionmaker: SessionMaker
 ) -> tuple[TaskGroupActivity, Work | None]:
     """Delete the group's rows and folder (in the background when there is a folder)."""
-    group, activity = await _start(session, user, task_group_id, ActivityAction.DELETE)
+    activity = await _start(session, group, ActivityAction.DELETE)
     if not _has_environment(group):
         await session.execute(delete(TaskGroup).where(TaskGroup.id == group.id))
         await session.flush()

@@ -48,7 +48,11 @@ class TaskResource:
 
 
 async def user_task_resource(session: AsyncSession, user: User) -> TaskResource:
-    resource = await get_resource(session, await resource_id_of_user(session, user))
+    return await task_resource(session, await resource_id_of_user(session, user))
+
+
+async def task_resource(session: AsyncSession, resource_id: int) -> TaskResource:
+    resource = await get_resource(session, resource_id)
     config = resource.tasks_python_config or {}
     return TaskResource(
         id=resource.id,

@@ -4,19 +4,18 @@ Work that takes time (pip, venvs, folders) runs after the request's commit: the 
 hands it to BackgroundTasks, which only starts it on the app's ActivityRunner.
 """
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, File, Form, UploadFile
 
 from qfractal.db.session import SessionDep
-from qfractal.ids import TaskGroupId
-from qfractal.workflows.collection import custom, lifecycle, pip, pixi
+from qfractal.workflows.collection import custom, pip, pixi
 from qfractal.workflows.collection.background import RunnerDep, Work
 from qfractal.workflows.collection.forms import pip_collect_form
+from qfractal.workflows.collection.lifecycle_routes import add_lifecycle_routes
 from qfractal.workflows.collection.schemas import PipCollect, TaskCollectCustom
-from qfractal.workflows.dependencies import WorkflowsUser
-from qfractal.workflows.models import TaskGroupActivity
+from qfractal.workflows.dependencies import WorkflowsUser, workflows_user
+from qfractal.workflows.tasks.access import get_owned_task_group
 from qfractal.workflows.tasks.params import FORBIDDEN, INVALID, NOT_FOUND, SharingDep
 from qfractal.workflows.tasks.schemas import ActivityRead, TaskRead
 
@@ -79,51 +78,10 @@ async def collect_task_pixi(
     )
 
 
-LifecycleStart = Callable[..., Awaitable[tuple[TaskGroupActivity, Work | None]]]
-
-
-def _lifecycle_route(action: str, start: LifecycleStart, summary: str, doc: str) -> None:
-    """POST /task-group/{task_group_id}/{action}/: owner only, 202 with the activity."""
-
-    async def endpoint(
-        task_group_id: TaskGroupId,
-        user: WorkflowsUser,
-        session: SessionDep,
-        runner: RunnerDep,
-        background: BackgroundTasks,
-    ) -> ActivityRead:
-        activity, work = await start(session, user, task_group_id, sessionmaker=runner.sessionmaker)
-        _after_commit(background, runner, work)
-        return ActivityRead.model_validate(activity)
-
-    endpoint.__doc__ = doc
-    router.add_api_route(
-        f"/task-group/{{task_group_id}}/{action}/",
-        endpoint,
-        methods=["POST"],
-        name=f"{action}_task_group",
-        summary=summary,
-        status_code=202,
-        response_model=ActivityRead,
-        responses={**FORBIDDEN, **NOT_FOUND, **INVALID},
-    )
-
-
-_lifecycle_route(
-    "deactivate",
-    lifecycle.request_deactivate,
-    "Deactivate Task Group",
-    "Make a task group inactive and remove its venv (its pip freeze and wheel are kept).",
-)
-_lifecycle_route(
-    "reactivate",
-    lifecycle.request_reactivate,
-    "Reactivate Task Group",
-    "Rebuild an inactive task group's venv from its pip freeze, then make it active.",
-)
-_lifecycle_route(
-    "delete",
-    lifecycle.request_delete,
-    "Delete Task Group",
-    "Delete a task group, its tasks and its folder; refused while a workflow uses a task.",
+add_lifecycle_routes(
+    router,
+    caller=workflows_user,
+    load_group=get_owned_task_group,
+    name_prefix="",
+    responses={**FORBIDDEN, **NOT_FOUND, **INVALID},
 )

@@ -14,8 +14,8 @@ from qfractal.workflows.tasks.schemas import ActivityAction, ActivityStatus
 
 async def list_activities(
     session: AsyncSession,
-    user: User,
     *,
+    user_id: int | None,
     activity_id: int | None = None,
     task_group_id: int | None = None,
     pkg_name: str | None = None,
@@ -23,8 +23,11 @@ async def list_activities(
     action: ActivityAction | None = None,
     started_after: datetime | None = None,
 ) -> Sequence[TaskGroupActivity]:
-    """The user's activities, filtered; `pkg_name` is a case-insensitive substring."""
-    query = select(TaskGroupActivity).where(TaskGroupActivity.user_id == user.id)
+    """Activities of one user (every user's if `user_id` is None), filtered;
+    `pkg_name` is a case-insensitive substring."""
+    query = select(TaskGroupActivity)
+    if user_id is not None:
+        query = query.where(TaskGroupActivity.user_id == user_id)
     if activity_id is not None:
         query = query.where(TaskGroupActivity.id == activity_id)
     if task_group_id is not None:

@@ -128,7 +128,7 @@ async def get_task_group_activity_list(
     """
     found = await activities.list_activities(
         session,
-        user,
+        user_id=user.id,
         activity_id=task_group_activity_id,
         task_group_id=taskgroupv2_id,
         pkg_name=pkg_name,

@@ -207,9 +207,17 @@ async def update_task_group(
 ) -> TaskGroup:
     """Share the group with another user group (the owner must belong to it) or unshare it."""
     group = await access.get_owned_task_group(session, user, task_group_id)
+    if data.user_group_id is not None and data.user_group_id != group.user_group_id:
+        await access.check_membership(session, user, data.user_group_id)
+    return await share_task_group(session, group, data=data)
+
+
+async def share_task_group(
+    session: AsyncSession, group: TaskGroup, *, data: TaskGroupUpdate
+) -> TaskGroup:
+    """Set the group's user group, unless that group has this package version already."""
     if "user_group_id" in data.model_fields_set and data.user_group_id != group.user_group_id:
         if data.user_group_id is not None:
-            await access.check_membership(session, user, data.user_group_id)
             clash = await session.scalar(
                 select(TaskGroup.id).where(
                     TaskGroup.resource_id == group.resource_id,
