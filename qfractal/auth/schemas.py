@@ -16,7 +16,18 @@ from pydantic import (
 
 from qfractal.ids import DbId
 
-NonEmptyStr = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+def no_nul(text: str) -> str:
+    """Refuse the NUL character, which PostgreSQL cannot store in text or JSONB."""
+    if "\x00" in text:
+        raise ValueError("must not contain the NUL character (\\u0000)")
+    return text
+
+
+NonEmptyStr = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(no_nul)
+]
+"""Non-blank text that every database can store (PostgreSQL refuses NUL characters)."""
 
 _FORBIDDEN_PATH_CHARS = set("`#$&*()|[]{};<>?!\\\"'\n\r\t")
 

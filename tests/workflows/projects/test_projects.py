@@ -98,3 +98,9 @@ async def test_who_may_use_the_api(
     response = await client.get(PROJECTS, headers=no_profile.headers)
     assert response.status_code == 403
     assert "profile" in response.json()["detail"]
+
+
+async def test_nul_in_a_name_is_422(client: httpx.AsyncClient, user: Account) -> None:
+    response = await client.post(PROJECTS, json={"name": "a\u0000b"}, headers=user.headers)
+    assert response.status_code == 422
+    assert "NUL" in response.json()["detail"][0]["msg"]
