@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI
 
 from qfractal import __version__, meta_routes
 from qfractal.auth import admin_routes as auth_admin_routes
-from qfractal.auth import impersonation
+from qfractal.auth import impersonation, passwords
 from qfractal.auth import routes as auth_routes
 from qfractal.auth.tokens import TokenCodec, load_secret
 from qfractal.compute import routes as compute_routes
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = Database(settings.resolved_database_url)
     app.state.token_codec = TokenCodec(load_secret(settings))
+    passwords.configure(settings.password_hash_memory_kib)
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router)

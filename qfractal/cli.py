@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qfractal import __version__, bootstrap
+from qfractal.auth import passwords
 from qfractal.auth import service as users
 from qfractal.auth.schemas import UserCreate
 from qfractal.config import Settings
@@ -44,9 +45,11 @@ app.add_typer(user_app, name="user")
 
 def _settings() -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as exc:
         _fail(f"invalid settings:\n{exc}")
+    passwords.configure(settings.password_hash_memory_kib)
+    return settings
 
 
 def _fail(message: str) -> None:

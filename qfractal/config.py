@@ -66,6 +66,14 @@ class Settings(BaseSettings):
         default=None, description="Base folder of the `users-folders` data-auth scheme."
     )
     log_level: str = Field(default="INFO", description="Logging level of the server.")
+    password_hash_memory_kib: int = Field(
+        default=65536,
+        ge=64,
+        description=(
+            "argon2id memory cost (KiB) of new password hashes. Lower it only for tests: "
+            "cheaper hashes are cheaper to crack."
+        ),
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -23,6 +23,8 @@ from tests.mock_tasks import mock_wheels
 __all__ = ["mock_wheels"]  # a session fixture shared by every test package
 
 TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
+TEST_HASH_MEMORY_KIB = 64
+"""Cheap password hashes: most tests create and log in several users."""
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +63,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         database_url=database_url,
         jwt_secret=TEST_JWT_SECRET,
+        password_hash_memory_kib=TEST_HASH_MEMORY_KIB,
         _env_file=None,
     )
 
