@@ -1,5 +1,7 @@
 """The real fractal-client CLIs (2.17.0 and 2.18.2) against a live qfractal server."""
 
+import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -8,6 +10,7 @@ import pytest
 from tests.databases import empty_database
 from tests.e2e.fractal_client import CLIENT_VERSIONS, FractalCLI, client_executable
 from tests.e2e.live_server import ADMIN, LiveServer, live_server, server_env
+from tests.mock_tasks import MOCK_NAME, MockWheels
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +75,102 @@ def test_projects(fractal: FractalCLI) -> None:
     assert renamed["name"] == name + "-x"
     fractal.ok("project", "delete", str(project["id"]))
     assert project["id"] not in [p["id"] for p in fractal.json("project", "list")]
+
+
+def test_datasets(fractal: FractalCLI, tmp_path: Path) -> None:
+    project = fractal.json("project", "new", f"datasets-{_suffix(fractal)}")
+    zarr_dir = tmp_path / "zarr"
+    if fractal.executable.parents[1].name.endswith("2.17.0"):
+        args = ["--zarr-dir", str(zarr_dir)]
+    else:  # 2.18 sends project_dir + zarr_subfolder instead of zarr_dir
+        me = fractal.json("user", "whoami")
+        zarr_dir = Path(me["project_dirs"][0]) / "my-zarrs"
+        args = ["--project-dir", me["project_dirs"][0], "--zarr-subfolder", "my-zarrs"]
+    dataset = fractal.json("project", "add-dataset", str(project["id"]), "ds", *args)
+    assert dataset["zarr_dir"] == str(zarr_dir)
+    assert dataset["project"]["id"] == project["id"]
+    ids = (str(project["id"]), str(dataset["id"]))
+    assert fractal.json("dataset", "show", *ids) == dataset
+    assert fractal.json("dataset", "edit", *ids, "--new-name", "renamed")["name"] == "renamed"
+
+
+def test_tasks_and_workflows(fractal: FractalCLI, tmp_path: Path) -> None:
+    suffix = _suffix(fractal)
+    name = f"echo-{suffix}"
+    task = fractal.json(
+        "task", "new", name, "--task-type", "non_parallel",
+        "--command-non-parallel", "/bin/echo", "--version", "1.0",
+    )  # fmt: skip
+    assert task["type"] == "non_parallel"
+    assert name in [t["name"] for t in fractal.json("task", "list")]
+    edited = fractal.json("task", "edit", "--id", str(task["id"]), "--input-types", _json_file(
+        tmp_path / "types.json", {"3D": True}
+    ))  # fmt: skip
+    assert edited["input_types"] == {"3D": True}
+
+    project = fractal.json("project", "new", f"workflows-{suffix}")
+    pid = str(project["id"])
+    workflow = fractal.json("workflow", "new", "wf", pid)
+    wid = str(workflow["id"])
+    args = _json_file(tmp_path / "args.json", {"message": "hi"})
+    first = fractal.json("workflow", "add-task", pid, wid, "--task-id", str(task["id"]),
+                         "--args-non-parallel", args)  # fmt: skip
+    assert first["args_non_parallel"] == {"message": "hi"}
+    second = fractal.json("workflow", "add-task", pid, wid, "--task-name", name)
+    assert second["order"] == 1
+    filters = _json_file(tmp_path / "filters.json", {"corrected": False})
+    edited_wftask = fractal.json("workflow", "edit-task", pid, wid, str(second["id"]),
+                                 "--type-filters", filters)  # fmt: skip
+    assert edited_wftask["type_filters"] == {"corrected": False}
+    fractal.ok("workflow", "rm-task", pid, wid, str(first["id"]))
+    shown = fractal.json("workflow", "show", pid, wid)
+    assert [(t["id"], t["order"]) for t in shown["task_list"]] == [(second["id"], 0)]
+
+    exported = tmp_path / "export.json"
+    fractal.ok("workflow", "export", pid, wid, "--json-file", str(exported))
+    document = json.loads(exported.read_text())
+    assert document["task_list"][0]["task"] == {"pkg_name": name, "version": "1.0", "name": name}
+    imported = fractal.json("workflow", "import", "--project-id", pid, "--json-file",
+                            str(exported), "--workflow-name", "wf-copy")  # fmt: skip
+    assert imported["name"] == "wf-copy"
+    assert [t["task_id"] for t in imported["task_list"]] == [task["id"]]
+    assert imported["task_list"][0]["type_filters"] == {"corrected": False}
+
+
+def _json_file(path: Path, content: object) -> str:
+    path.write_text(json.dumps(content))
+    return str(path)
+
+
+def test_task_collection(fractal: FractalCLI, mock_wheels: MockWheels, tmp_path: Path) -> None:
+    """A new user collects the mock wheel and builds a workflow from its tasks."""
+    email = f"collector-{_suffix(fractal)}@example.org"
+    user = fractal.json("user", "register", email, "secret", str(tmp_path / "home"))
+    fractal.json("user", "edit", str(user["id"]), "--new-profile-id", "1")
+    collector = fractal.as_user(email, "secret")
+
+    # private: the other client version's user shares the same package in group "All"
+    activity = collector.json("task", "collect", str(mock_wheels.good), "--private")
+    assert activity["status"] == "pending"
+    assert activity["pkg_name"] == MOCK_NAME
+    deadline = time.monotonic() + 300
+    while activity["status"] not in ("OK", "failed") and time.monotonic() < deadline:
+        time.sleep(1)
+        activity = collector.json("task", "check-collection", str(activity["id"]))
+    assert activity["status"] == "OK", activity
+    with_logs = collector.json("task", "check-collection", str(activity["id"]), "--include-logs")
+    assert "pip" in with_logs["log"]
+
+    names = {t["name"] for t in collector.json("task", "list")}
+    assert {"create_ome_zarr_compound", "MIP_compound"} <= names
+    project = collector.json("project", "new", "collected")
+    pid = str(project["id"])
+    workflow = collector.json("workflow", "new", "wf", pid)
+    wid = str(workflow["id"])
+    for name in ("create_ome_zarr_compound", "MIP_compound"):
+        collector.json("workflow", "add-task", pid, wid, "--task-name", name)
+    shown = collector.json("workflow", "show", pid, wid)
+    assert [t["task"]["name"] for t in shown["task_list"]] == [
+        "create_ome_zarr_compound",
+        "MIP_compound",
+    ]
