@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qfractal.db.base import Base
@@ -74,3 +74,35 @@ class Profile(Base):
     ssh_key_path: Mapped[str | None] = mapped_column(String(4096))
     jobs_remote_dir: Mapped[str | None] = mapped_column(String(4096))
     tasks_remote_dir: Mapped[str | None] = mapped_column(String(4096))
+
+
+ENGINE_JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class EngineJob(Base):
+    """A unit of background work handed to the job engine (embedded or Celery).
+
+    The engine knows only `kind` (which registered handler runs it) and `ref_id` (the id
+    the handler understands, e.g. a workflow job). A running job carries a lease: the
+    worker that claimed it and its last heartbeat; a stale lease means the worker died.
+    """
+
+    __tablename__ = "engine_job"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in ENGINE_JOB_STATUSES) + ")", name="status"
+        ),
+        UniqueConstraint("kind", "ref_id", name="uq_engine_job_kind_ref_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    ref_id: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    worker_id: Mapped[str | None] = mapped_column(String(255))
+    heartbeat_at: Mapped[datetime | None]
+    stop_requested: Mapped[bool] = mapped_column(default=False)
+    queued_at: Mapped[datetime] = mapped_column(default=utc_now)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)

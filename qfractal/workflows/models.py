@@ -7,7 +7,7 @@ dataset's images are rows of `image` instead of one JSON array in the dataset ro
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from qfractal.db.base import Base
@@ -225,3 +225,109 @@ class AccountingRecordSlurm(Base):
     )
     timestamp: Mapped[datetime] = mapped_column(default=utc_now, index=True)
     slurm_job_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
+
+
+JOB_STATUSES = ("submitted", "done", "failed")
+HISTORY_STATUSES = ("submitted", "done", "failed")
+
+
+class Job(Base):
+    """A run of a workflow (or part of it) over a dataset (fractal-server's JobV2).
+
+    Project, workflow and dataset may be deleted later: the job keeps their dumps.
+    """
+
+    __tablename__ = "jobv2"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", JOB_STATUSES), name="status"),
+        # One submitted job per dataset, enforced by the database (not only checked).
+        Index(
+            "uq_jobv2_one_submitted_per_dataset",
+            "dataset_id",
+            unique=True,
+            sqlite_where=text("status = 'submitted'"),
+            postgresql_where=text("status = 'submitted'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(
+        ForeignKey("projectv2.id", ondelete="SET NULL"), index=True
+    )
+    workflow_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflowv2.id", ondelete="SET NULL"), index=True
+    )
+    dataset_id: Mapped[int | None] = mapped_column(
+        ForeignKey("datasetv2.id", ondelete="SET NULL"), index=True
+    )
+    user_email: Mapped[str] = mapped_column(String(320))
+    slurm_account: Mapped[str | None] = mapped_column(String(255))
+    project_dump: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    workflow_dump: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    dataset_dump: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    worker_init: Mapped[str | None] = mapped_column(Text)
+    working_dir: Mapped[str | None] = mapped_column(Text)
+    working_dir_user: Mapped[str | None] = mapped_column(Text)
+    first_task_index: Mapped[int]
+    last_task_index: Mapped[int]
+    attribute_filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    type_filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    start_timestamp: Mapped[datetime] = mapped_column(default=utc_now, index=True)
+    end_timestamp: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    log: Mapped[str | None] = mapped_column(Text)
+    executor_error_log: Mapped[str | None] = mapped_column(Text)
+
+
+class HistoryRun(Base):
+    """One execution of a workflow task within a job."""
+
+    __tablename__ = "historyrun"
+    __table_args__ = (CheckConstraint(_one_of("status", HISTORY_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasetv2.id", ondelete="CASCADE"), index=True
+    )
+    workflowtask_id: Mapped[int | None] = mapped_column(
+        ForeignKey("workflowtaskv2.id", ondelete="SET NULL"), index=True
+    )
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobv2.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("taskv2.id", ondelete="SET NULL"))
+    workflowtask_dump: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    task_group_dump: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    timestamp_started: Mapped[datetime] = mapped_column(default=utc_now)
+    status: Mapped[str] = mapped_column(String(16))
+    num_available_images: Mapped[int]
+
+
+class HistoryUnit(Base):
+    """One executable call of a run: a non-parallel call, one image, or a compound part."""
+
+    __tablename__ = "historyunit"
+    __table_args__ = (CheckConstraint(_one_of("status", HISTORY_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    history_run_id: Mapped[int] = mapped_column(
+        ForeignKey("historyrun.id", ondelete="CASCADE"), index=True
+    )
+    logfile: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    zarr_urls: Mapped[list[str]] = mapped_column(default=list)
+
+
+class HistoryImageCache(Base):
+    """The latest unit that touched an image for a workflow task: the image's status."""
+
+    __tablename__ = "historyimagecache"
+
+    zarr_url: Mapped[str] = mapped_column(Text, primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(
+        ForeignKey("datasetv2.id", ondelete="CASCADE"), primary_key=True
+    )
+    workflowtask_id: Mapped[int] = mapped_column(
+        ForeignKey("workflowtaskv2.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    latest_history_unit_id: Mapped[int] = mapped_column(
+        ForeignKey("historyunit.id", ondelete="CASCADE"), index=True
+    )
