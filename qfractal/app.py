@@ -11,15 +11,20 @@ from qfractal.auth import impersonation, passwords
 from qfractal.auth import routes as auth_routes
 from qfractal.auth.tokens import TokenCodec, load_secret
 from qfractal.compute import routes as compute_routes
+from qfractal.compute.engine.lifespan import engine_lifespan
 from qfractal.config import Settings
 from qfractal.db.session import Database
 from qfractal.error_handlers import install_error_handlers
+from qfractal.handlers import register_handlers
 from qfractal.workflows.admin import routes as workflows_admin_routes
 from qfractal.workflows.admin import task_routes as admin_task_routes
 from qfractal.workflows.collection import routes as collection_routes
 from qfractal.workflows.collection.background import activity_lifespan
 from qfractal.workflows.datasets import routes as dataset_routes
 from qfractal.workflows.images import routes as image_routes
+from qfractal.workflows.jobs import admin_routes as admin_job_routes
+from qfractal.workflows.jobs import routes as job_routes
+from qfractal.workflows.jobs import status_routes
 from qfractal.workflows.projects import routes as project_routes
 from qfractal.workflows.tasks import routes as task_routes
 from qfractal.workflows.workflow import routes as workflow_routes
@@ -38,16 +43,20 @@ ROUTERS: tuple[APIRouter, ...] = (
     collection_routes.router,
     task_routes.router,
     workflow_routes.router,
+    job_routes.router,
+    status_routes.router,
+    admin_job_routes.router,
 )
 """Every router of the server, mounted in this order."""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    register_handlers(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with activity_lifespan(app):
+        async with activity_lifespan(app), engine_lifespan(app):
             yield
         await app.state.database.dispose()
 

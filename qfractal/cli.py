@@ -82,6 +82,14 @@ def _upgrade(settings: Settings) -> None:
         _fail(str(exc))
 
 
+def _require_current_schema(settings: Settings) -> None:
+    if not migrate.is_up_to_date(settings.resolved_database_url):
+        _fail(
+            f"database {settings.safe_database_url} is not at the current schema revision; "
+            "run `qfractal init` (or `qfractal db upgrade`) first"
+        )
+
+
 @app.command()
 def version() -> None:
     """Print the qfractal version."""
@@ -137,12 +145,35 @@ def serve(
 
     settings = _settings()
     configure_logging(settings.log_level)
-    if not migrate.is_up_to_date(settings.resolved_database_url):
-        _fail(
-            f"database {settings.safe_database_url} is not at the current schema revision; "
-            "run `qfractal init` (or `qfractal db upgrade`) first"
-        )
+    _require_current_schema(settings)
     uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[
+        int | None,
+        typer.Option(min=1, help="Jobs run at once. Default: QFRACTAL_ENGINE_WORKERS."),
+    ] = None,
+) -> None:
+    """Run a Celery worker of the job engine (for QFRACTAL_ENGINE=celery).
+
+    It takes jobs from the broker at QFRACTAL_CELERY_BROKER_URL (queue
+    QFRACTAL_CELERY_QUEUE) and also fails jobs whose worker stopped sending heartbeats.
+    """
+    from qfractal.compute.engine.celery_app import run_worker
+    from qfractal.handlers import register_handlers
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+    _require_current_schema(settings)
+    if settings.engine != "celery":
+        typer.echo("warning: QFRACTAL_ENGINE is not `celery`: the server sends no jobs", err=True)
+    try:
+        register_handlers(settings)
+    except ImportError as exc:
+        _fail(f"cannot import a job handler module: {exc}")
+    run_worker(settings, concurrency=concurrency or settings.engine_workers)
 
 
 @app.command()

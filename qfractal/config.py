@@ -6,10 +6,10 @@ working directory.
 """
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 MIN_JWT_SECRET_LENGTH = 32
@@ -74,6 +74,65 @@ class Settings(BaseSettings):
             "cheaper hashes are cheaper to crack."
         ),
     )
+    engine: Literal["embedded", "celery"] = Field(
+        default="embedded",
+        description=(
+            "Where background jobs run: worker tasks inside `qfractal serve` (`embedded`), or "
+            "Celery workers started by `qfractal worker` (`celery`)."
+        ),
+    )
+    engine_workers: int = Field(
+        default=2,
+        ge=1,
+        description=(
+            "Jobs run at once by the embedded engine; default concurrency of `qfractal worker`."
+        ),
+    )
+    engine_heartbeat_seconds: float = Field(
+        default=5,
+        gt=0,
+        description=(
+            "How often a running job renews its lease and checks for a stop request; also "
+            "how often engines look for queued work and sweep lost jobs."
+        ),
+    )
+    engine_lease_seconds: float = Field(
+        default=60,
+        gt=0,
+        description=(
+            "A running job whose heartbeat is older than this is failed as lost (its worker "
+            "died); a stopped job that has not ended after this long is cancelled."
+        ),
+    )
+    engine_handler_modules: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Comma-separated Python modules imported at start-up that register job handlers, "
+            "in addition to the built-in ones (plug-ins, tests)."
+        ),
+    )
+    celery_broker_url: SecretStr = Field(
+        default=SecretStr("redis://127.0.0.1:6379/0"),
+        description="Broker of the `celery` engine: a redis:// or amqp:// (RabbitMQ) URL.",
+    )
+    celery_queue: str = Field(
+        default="qfractal",
+        min_length=1,
+        description="Celery queue of the engine's tasks: one per server sharing a broker.",
+    )
+
+    @field_validator("engine_handler_modules", mode="before")
+    @classmethod
+    def _split_modules(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [name.strip() for name in value.split(",") if name.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _heartbeat_within_lease(self) -> Self:
+        if self.engine_heartbeat_seconds >= self.engine_lease_seconds:
+            raise ValueError("engine_heartbeat_seconds must be shorter than engine_lease_seconds")
+        return self
 
     @field_validator("data_dir")
     @classmethod

@@ -146,5 +146,5 @@ def test_served_admin_logs_in_with_curl(tmp_path: Path, fresh_url: str) -> None:
         assert alive["alive"] is True
     # uvicorn re-raises SIGTERM after a graceful shutdown
     assert server.process.returncode in (0, -signal.SIGTERM)
-    stderr = server.process.stderr.read() if server.process.stderr else ""
+    stderr = server.log()
     assert "Application shutdown complete" in stderr

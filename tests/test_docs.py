@@ -17,5 +17,5 @@ def test_every_setting_is_in_the_readme() -> None:
 
 
 def test_every_cli_command_is_in_the_readme() -> None:
-    for command in ("init", "serve", "user create", "user list", "openapi", "db upgrade"):
+    for command in ("init", "serve", "worker", "user create", "user list", "openapi", "db upgrade"):
         assert f"qfractal {command}" in README

@@ -11,6 +11,7 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -140,6 +141,14 @@ class UserUpdateGroups(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     group_ids: Annotated[list[DbId], Field(min_length=1)]
+
+    @field_validator("group_ids")
+    @classmethod
+    def _no_repeats(cls, group_ids: list[int]) -> list[int]:
+        repeated = sorted({g for g in group_ids if group_ids.count(g) > 1})
+        if repeated:
+            raise ValueError(f"group ids must not repeat: {repeated}")
+        return group_ids
 
 
 class UserProfileInfo(BaseModel):

@@ -43,12 +43,17 @@ class LiveServer:
     base_url: str
     env: dict[str, str]
     process: subprocess.Popen[str]
+    log_path: Path
+    """The server's stderr (its log), written to a file so that it never blocks."""
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
 
 
-def _wait_until_alive(base: str, server: subprocess.Popen[str]) -> None:
+def _wait_until_alive(base: str, server: subprocess.Popen[str], log_path: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        assert server.poll() is None, server.stderr.read() if server.stderr else ""
+        assert server.poll() is None, log_path.read_text(errors="replace")
         try:
             if httpx.get(f"{base}/api/alive/").status_code == 200:
                 return
@@ -58,26 +63,32 @@ def _wait_until_alive(base: str, server: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def live_server(env: dict[str, str], *, init: bool = True) -> Iterator[LiveServer]:
+def live_server(
+    env: dict[str, str], *, init: bool = True, port: int | None = None
+) -> Iterator[LiveServer]:
     """`qfractal init` (with the ADMIN superuser) then `qfractal serve`; stopped on exit.
 
-    After the block, `process.returncode` and `process.stderr` hold how it ended.
+    `port`: a fixed port (for clients that hard-code one); default a free one. The log goes
+    to `server.log` beside the data directory. After the block, `process.returncode` and
+    `log()` tell how it ended.
     """
     if init:
         result = qfractal(env, "init", "--admin-email", ADMIN[0], "--admin-password", ADMIN[1])
         assert result.returncode == 0, result.stderr
-    port = free_port()
+    port = port or free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "qfractal", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    log_path = Path(env["QFRACTAL_DATA_DIR"]).parent / "server.log"
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "qfractal", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
     try:
-        _wait_until_alive(base, server)
-        yield LiveServer(base_url=base, env=env, process=server)
+        _wait_until_alive(base, server, log_path)
+        yield LiveServer(base_url=base, env=env, process=server, log_path=log_path)
     finally:
         server.terminate()
         server.wait(timeout=30)

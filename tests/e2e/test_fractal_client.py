@@ -5,6 +5,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.databases import empty_database
@@ -142,8 +143,10 @@ def _json_file(path: Path, content: object) -> str:
     return str(path)
 
 
-def test_task_collection(fractal: FractalCLI, mock_wheels: MockWheels, tmp_path: Path) -> None:
-    """A new user collects the mock wheel and builds a workflow from its tasks."""
+def test_task_collection(
+    fractal: FractalCLI, server: LiveServer, mock_wheels: MockWheels, tmp_path: Path
+) -> None:
+    """A new user collects the mock wheel, builds a workflow from its tasks and runs jobs."""
     email = f"collector-{_suffix(fractal)}@example.org"
     user = fractal.json("user", "register", email, "secret", str(tmp_path / "home"))
     fractal.json("user", "edit", str(user["id"]), "--new-profile-id", "1")
@@ -167,10 +170,67 @@ def test_task_collection(fractal: FractalCLI, mock_wheels: MockWheels, tmp_path:
     pid = str(project["id"])
     workflow = collector.json("workflow", "new", "wf", pid)
     wid = str(workflow["id"])
-    for name in ("create_ome_zarr_compound", "MIP_compound"):
-        collector.json("workflow", "add-task", pid, wid, "--task-name", name)
+    create_args = _json_file(tmp_path / "create.json", {"num_images": 2})
+    collector.json("workflow", "add-task", pid, wid, "--task-name", "create_ome_zarr_compound",
+                   "--args-non-parallel", create_args)  # fmt: skip
+    collector.json("workflow", "add-task", pid, wid, "--task-name", "MIP_compound")
     shown = collector.json("workflow", "show", pid, wid)
     assert [t["task"]["name"] for t in shown["task_list"]] == [
         "create_ome_zarr_compound",
         "MIP_compound",
     ]
+    _run_jobs(collector, server, pid, wid, tmp_path)
+
+
+def _add_dataset(fractal: FractalCLI, pid: str, home: Path) -> dict:
+    if fractal.executable.parents[1].name.endswith("2.17.0"):
+        return fractal.json("project", "add-dataset", pid, "ds", "--zarr-dir", str(home / "zarr"))
+    return fractal.json("project", "add-dataset", pid, "ds", "--project-dir", str(home),
+                        "--zarr-subfolder", "zarr")  # fmt: skip
+
+
+def _wait_for_job(fractal: FractalCLI, pid: str, job_id: int, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    job = fractal.json("job", "show", pid, str(job_id))
+    while job["status"] == "submitted" and time.monotonic() < deadline:
+        time.sleep(1)
+        job = fractal.json("job", "show", pid, str(job_id))
+    return job
+
+
+def _run_jobs(fractal: FractalCLI, server: LiveServer, pid: str, wid: str, tmp_path: Path) -> None:
+    """job submit/show/list/download-logs on the mock workflow, then stop of a slow job."""
+    dataset = _add_dataset(fractal, pid, tmp_path / "home")
+    did = str(dataset["id"])
+    submitted = fractal.json("job", "submit", pid, wid, did)
+    assert submitted["status"] == "submitted"
+    job = _wait_for_job(fractal, pid, submitted["id"])
+    assert job["status"] == "done", job["log"]
+    assert submitted["id"] in [j["id"] for j in fractal.json("job", "list", pid)]
+    logs = tmp_path / "logs"
+    fractal.ok("job", "download-logs", pid, str(job["id"]), "--output", str(logs))
+    assert "workflow.log" in {path.name for path in logs.rglob("*")}
+
+    login = httpx.post(
+        f"{server.base_url}/auth/token/login/",
+        data={"username": fractal.user, "password": fractal.password},
+    )
+    headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    images = httpx.post(
+        f"{server.base_url}/api/v2/project/{pid}/dataset/{did}/images/query/",
+        json={},
+        headers=headers,
+    ).json()
+    assert images["total_count"] == 4  # two 3D images and their projections
+    assert {image["types"].get("3D") for image in images["items"]} == {True, False}
+
+    slow = fractal.json("workflow", "new", "slow", pid)
+    sleep_args = _json_file(tmp_path / "sleep.json", {"sleep_seconds": 60})
+    fractal.json("workflow", "add-task", pid, str(slow["id"]), "--task-name", "generic_task",
+                 "--args-non-parallel", sleep_args)  # fmt: skip
+    running = fractal.json("job", "submit", pid, str(slow["id"]), did)
+    time.sleep(2)
+    fractal.ok("job", "stop", pid, str(running["id"]))
+    stopped = _wait_for_job(fractal, pid, running["id"], timeout=60)
+    assert stopped["status"] == "failed"
+    assert "stopped by user" in stopped["log"]

@@ -67,11 +67,16 @@ async def pip_collect_form(
 
 
 def _form_error(error: Any) -> dict[str, Any]:
-    """A pydantic error located in the form, without the wheel's bytes or exception objects."""
+    """A pydantic error located in the form, without the wheel's bytes or exception objects.
+
+    The message repeats the offending value (`input_value=...`, as pydantic prints it),
+    since fractal-client shows only the message of a form error.
+    """
     value = error.get("input")
+    shown = "<omitted>" if isinstance(value, bytes | dict) else value
     return {
         "type": error["type"],
         "loc": ("body", *error["loc"]),
-        "msg": error["msg"],
-        "input": "<omitted>" if isinstance(value, bytes | dict) else value,
+        "msg": f"{error['msg']} [input_value={shown!r}]",
+        "input": shown,
     }

@@ -29,6 +29,7 @@ from qfractal.workflows.collection.activity import (
 from qfractal.workflows.collection.background import Work
 from qfractal.workflows.collection.resource import task_resource
 from qfractal.workflows.collection.venv import Venv, remove_tree
+from qfractal.workflows.jobs.guards import check_task_group_idle
 from qfractal.workflows.models import Task, TaskGroup, TaskGroupActivity, WorkflowTask
 from qfractal.workflows.tasks.schemas import ActivityAction, ActivityStatus, TaskGroupOrigin
 
@@ -78,6 +79,8 @@ async def _start(
         raise InvalidInput(f"Task group {group.id} is already inactive.")
     if action is ActivityAction.REACTIVATE and group.active:
         raise InvalidInput(f"Task group {group.id} is already active.")
+    if action in (ActivityAction.DEACTIVATE, ActivityAction.DELETE):
+        await check_task_group_idle(session, group.id, action=action.value)
     if action is ActivityAction.DELETE:
         used = await session.scalar(
             select(WorkflowTask.workflow_id)

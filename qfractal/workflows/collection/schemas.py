@@ -8,6 +8,7 @@ from packaging.version import InvalidVersion, Version
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from qfractal.auth.schemas import AbsolutePath, NonEmptyStr
+from qfractal.compute.schemas import PythonVersion
 from qfractal.workflows.collection.manifest import Manifest
 
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
@@ -82,7 +83,7 @@ class PipCollect(BaseModel):
     package: PackageName | None = None
     package_version: PackageVersion | None = None
     package_extras: Extras | None = None
-    python_version: NonEmptyStr | None = None
+    python_version: PythonVersion | None = None
     pinned_package_versions_pre: Pins = Field(default_factory=dict)
     pinned_package_versions_post: Pins = Field(default_factory=dict)
     file: WheelFile | None = None

@@ -18,6 +18,7 @@ from qfractal.workflows.datasets.schemas import (
 from qfractal.workflows.images import queries as images
 from qfractal.workflows.images.queries import ImageSelection
 from qfractal.workflows.images.schemas import normalize_zarr_path
+from qfractal.workflows.jobs.guards import check_dataset_idle
 from qfractal.workflows.models import Dataset, Project
 
 _SLUG_SEPARATORS = re.compile(f"[{re.escape(string.punctuation)}\\s]+")
@@ -40,7 +41,7 @@ async def get_dataset(session: AsyncSession, project: Project, dataset_id: int) 
         select(Dataset).where(Dataset.id == dataset_id, Dataset.project_id == project.id)
     )
     if dataset is None:
-        raise NotFound(f"Dataset {dataset_id} not found in project {project.id}.")
+        raise NotFound("Dataset not found")  # fractal-client prints and tests this text
     return dataset
 
 
@@ -99,7 +100,9 @@ async def update_dataset(
 
 
 async def delete_dataset(session: AsyncSession, dataset: Dataset) -> None:
-    """Delete the dataset and its images (database cascade)."""
+    """Delete the dataset and its images (database cascade); 422 while a job on it is
+    submitted."""
+    await check_dataset_idle(session, dataset.id, action="delete")
     await session.delete(dataset)
     await session.flush()
 

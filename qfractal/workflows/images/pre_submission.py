@@ -8,6 +8,7 @@ from qfractal.errors import NotFound
 from qfractal.workflows.images import queries
 from qfractal.workflows.images.queries import ImageSelection
 from qfractal.workflows.images.schemas import ImageQuery
+from qfractal.workflows.jobs.image_status import STATUS_KEY, status_in
 from qfractal.workflows.models import Dataset, Task, Workflow, WorkflowTask
 
 CONVERTER_TYPES = ("converter_compound", "converter_non_parallel")
@@ -59,13 +60,20 @@ async def verify_unique_types(
     missing on others.
 
     As in fractal-server 2.17, the workflow task's own type filters are not merged into
-    `query`; the task is only checked to belong to the project. (fractal-server uses it to
-    filter on the per-image run status, `__wftask_dataset_image_status__`, which comes with
-    the history tables in the next issue.)
+    `query`. With a workflow task (which must belong to the project), an attribute filter
+    on `__wftask_dataset_image_status__` selects images by their status for that task.
     """
-    if workflowtask_id is not None:
-        await _workflow_task(session, dataset.project_id, workflowtask_id)
-    return await queries.non_unique_types(session, _selection(dataset, query))
+    if workflowtask_id is None:
+        return await queries.non_unique_types(session, _selection(dataset, query))
+    await _workflow_task(session, dataset.project_id, workflowtask_id)
+    query = query or ImageQuery()
+    attribute_filters = dict(query.attribute_filters)
+    statuses = attribute_filters.pop(STATUS_KEY, None)
+    selection = _selection(
+        dataset, ImageQuery(type_filters=query.type_filters, attribute_filters=attribute_filters)
+    )
+    extra = [] if statuses is None else [status_in(workflowtask_id, statuses)]
+    return await queries.non_unique_types(session, selection, *extra)
 
 
 async def non_processed_images(
@@ -80,15 +88,14 @@ async def non_processed_images(
     processed; `[]` when there is nothing to check (first task, or the previous task sets
     output types or is a converter, so its outputs are not these images).
 
-    Until the history tables exist (next issue) no image counts as processed, so this is
-    every selected image; the next issue subtracts the images whose latest history unit
-    for the previous task is `done`.
+    An image counts as processed when the latest history unit of the previous task on it
+    (in this dataset) is `done`.
     """
     await _check_workflow(session, dataset.project_id, workflow_id)
     wftask = await _workflow_task(session, dataset.project_id, workflowtask_id, workflow_id)
     previous = (
         await session.execute(
-            select(Task.type, Task.output_types)
+            select(WorkflowTask.id, Task.type, Task.output_types)
             .join(WorkflowTask, WorkflowTask.task_id == Task.id)
             .where(WorkflowTask.workflow_id == workflow_id, WorkflowTask.order < wftask.order)
             .order_by(WorkflowTask.order.desc())
@@ -97,7 +104,9 @@ async def non_processed_images(
     ).first()
     if previous is None:
         return []
-    task_type, output_types = previous
+    previous_id, task_type, output_types = previous
     if output_types or task_type in CONVERTER_TYPES:
         return []
-    return await queries.zarr_urls(session, _selection(dataset, query))
+    return await queries.zarr_urls(
+        session, _selection(dataset, query), ~status_in(previous_id, ["done"])
+    )

@@ -94,7 +94,8 @@ def _pg_attribute_in(key: str, values: Sequence[Any]) -> ColumnElement[bool]:
     return _pg_member(Image.attributes, key).in_([literal(v, JSONB) for v in values])
 
 
-def _conditions(session: AsyncSession, selection: ImageSelection) -> list[ColumnElement[bool]]:
+def conditions(session: AsyncSession, selection: ImageSelection) -> list[ColumnElement[bool]]:
+    """The WHERE conditions on `image` rows of `selection` (other queries compose them)."""
     postgresql = _is_postgresql(session)
     type_is = _pg_type_is if postgresql else _sqlite_type_is
     attribute_in = _pg_attribute_in if postgresql else _sqlite_attribute_in
@@ -111,12 +112,15 @@ def _conditions(session: AsyncSession, selection: ImageSelection) -> list[Column
 # --- reads --------------------------------------------------------------------------------
 
 
-async def count(session: AsyncSession, selection: ImageSelection) -> int:
-    query = select(func.count()).select_from(Image).where(*_conditions(session, selection))
+async def count(
+    session: AsyncSession, selection: ImageSelection, *extra: ColumnElement[bool]
+) -> int:
+    where = [*conditions(session, selection), *extra]
+    query = select(func.count()).select_from(Image).where(*where)
     return (await session.execute(query)).scalar_one()
 
 
-def _json_text(session: AsyncSession, document: Any) -> ColumnElement[str]:
+def json_text_of(session: AsyncSession, document: Any) -> ColumnElement[str]:
     """A JSON column as JSON text (SQLite stores the text; PostgreSQL renders the JSONB)."""
     if _is_postgresql(session):
         return cast(document, Text)
@@ -135,10 +139,10 @@ async def fetch_json(
         select(
             Image.zarr_url,
             Image.origin,
-            _json_text(session, Image.attributes),
-            _json_text(session, Image.types),
+            json_text_of(session, Image.attributes),
+            json_text_of(session, Image.types),
         )
-        .where(*_conditions(session, selection))
+        .where(*conditions(session, selection))
         .order_by(Image.id)
         .offset(offset)
         .limit(limit)
@@ -151,8 +155,11 @@ async def fetch_json(
     ]
 
 
-async def zarr_urls(session: AsyncSession, selection: ImageSelection) -> list[str]:
-    query = select(Image.zarr_url).where(*_conditions(session, selection)).order_by(Image.id)
+async def zarr_urls(
+    session: AsyncSession, selection: ImageSelection, *extra: ColumnElement[bool]
+) -> list[str]:
+    """zarr_urls of the selected images (that also meet the `extra` conditions)."""
+    query = select(Image.zarr_url).where(*conditions(session, selection), *extra).order_by(Image.id)
     return list((await session.scalars(query)).all())
 
 
@@ -219,28 +226,43 @@ async def _member_counts(
     return [(key, _SQLITE_BOOLEANS.get(kind, item), n) for key, kind, item, n in rows]
 
 
-async def attribute_summary(session: AsyncSession, dataset_id: int) -> dict[str, list[Any]]:
-    """`{key: sorted distinct values}` over every image of the dataset."""
+def _of_types(
+    session: AsyncSession, dataset_id: int, type_filters: Mapping[str, bool] | None
+) -> list[ColumnElement[bool]]:
+    return conditions(
+        session, ImageSelection(dataset_id=dataset_id, type_filters=type_filters or {})
+    )
+
+
+async def attribute_summary(
+    session: AsyncSession, dataset_id: int, *, type_filters: Mapping[str, bool] | None = None
+) -> dict[str, list[Any]]:
+    """`{key: sorted distinct values}` over every image of the dataset (of these types)."""
     values: dict[str, list[Any]] = defaultdict(list)
     for key, value, _ in await _member_counts(
-        session, Image.attributes, [Image.dataset_id == dataset_id]
+        session, Image.attributes, _of_types(session, dataset_id, type_filters)
     ):
         values[key].append(value)
     return {key: sorted_distinct(values[key]) for key in sorted(values)}
 
 
-async def type_summary(session: AsyncSession, dataset_id: int) -> list[str]:
-    """The sorted type keys of every image of the dataset."""
-    return sorted(await _distinct_keys(session, Image.types, [Image.dataset_id == dataset_id]))
+async def type_summary(
+    session: AsyncSession, dataset_id: int, *, type_filters: Mapping[str, bool] | None = None
+) -> list[str]:
+    """The sorted type keys of every image of the dataset (of these types)."""
+    found = await _distinct_keys(session, Image.types, _of_types(session, dataset_id, type_filters))
+    return sorted(found)
 
 
-async def non_unique_types(session: AsyncSession, selection: ImageSelection) -> list[str]:
-    """Type keys (sorted) that are true on some selected images and false or missing on
-    others."""
-    total = await count(session, selection)
+async def non_unique_types(
+    session: AsyncSession, selection: ImageSelection, *extra: ColumnElement[bool]
+) -> list[str]:
+    """Type keys (sorted) that are true on some selected images (that also meet the `extra`
+    conditions) and false or missing on others."""
+    total = await count(session, selection, *extra)
     true_counts: dict[str, int] = defaultdict(int)
-    conditions = _conditions(session, selection)
-    for key, value, n in await _member_counts(session, Image.types, conditions):
+    where = [*conditions(session, selection), *extra]
+    for key, value, n in await _member_counts(session, Image.types, where):
         true_counts[key] += n if value is True else 0
     return sorted(key for key, n_true in true_counts.items() if 0 < n_true < total)
 

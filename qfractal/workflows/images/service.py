@@ -5,6 +5,7 @@ Every function takes a dataset the caller is allowed to use (see
 computed by the database (`queries.py`), never by loading the whole dataset.
 """
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qfractal.db.integrity import flush_or_raise
@@ -19,7 +20,7 @@ from qfractal.workflows.images.schemas import (
     is_strictly_under,
     lenient_zarr_path,
 )
-from qfractal.workflows.models import Dataset, Image
+from qfractal.workflows.models import Dataset, HistoryImageCache, Image
 from qfractal.workflows.pagination import PageInfo, PageRequest
 
 
@@ -66,7 +67,15 @@ async def update_image(
 
 
 async def delete_image(session: AsyncSession, dataset: Dataset, *, zarr_url: str) -> None:
-    await session.delete(await _get_image(session, dataset, zarr_url))
+    """Remove the image and its status in the run history (HistoryImageCache rows)."""
+    image = await _get_image(session, dataset, zarr_url)
+    await session.execute(
+        delete(HistoryImageCache).where(
+            HistoryImageCache.dataset_id == dataset.id,
+            HistoryImageCache.zarr_url == image.zarr_url,
+        )
+    )
+    await session.delete(image)
     await session.flush()
 
 

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qfractal.auth.models import User
 from qfractal.compute.service import resource_id_of_user
 from qfractal.errors import Conflict, NotFound
+from qfractal.workflows.jobs.guards import check_project_idle
 from qfractal.workflows.models import LinkUserProject, Project
 from qfractal.workflows.projects.schemas import ProjectCreate, ProjectUpdate
 
@@ -61,6 +62,8 @@ async def update_project(
 
 
 async def delete_project(session: AsyncSession, project: Project) -> None:
-    """Delete the project with its datasets, images and workflows (database cascades)."""
+    """Delete the project with its datasets, images and workflows (database cascades);
+    422 while one of its jobs is submitted."""
+    await check_project_idle(session, project.id, action="delete")
     await session.delete(project)
     await session.flush()

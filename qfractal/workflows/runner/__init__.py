@@ -1,8 +1,8 @@
-"""The job runner's pure core: what a workflow task gets, what its calls are given, and
-what their outputs do to the dataset's images (fractal-server 2.17, §2.2 and §2.4).
+"""The job runner: the engine handler that runs a workflow job (fractal-server 2.17, §2.2
+and §2.4), on a pure core.
 
-Plain functions and models on plain data: no database, no processes, no files. The
-runner's I/O (loading images, running units, writing rows) calls these.
+The pure core, plain functions and models on plain data (no database, no processes, no
+files):
 
 * `selection`: which images a workflow task gets;
 * `task_args`, `unit_files`: the `--args-json` of each call, its command line and files;
@@ -10,4 +10,12 @@ runner's I/O (loading images, running units, writing rows) calls these.
 * `merge`: one output from the outputs of a task's successful units;
 * `image_updates`: the image-list changes an output makes;
 * `history`: the HistoryUnits of a run and their statuses.
+
+The I/O around it:
+
+* `handler` (registered by `registration`): a job from start to end, stop and loss;
+* `job_setup`: what a job needs from the database; `job_log`: its `workflow.log`;
+* `execute`: one workflow task; `calls`: its calls through an executor;
+* `inputs`: the input images, selected in SQL; `persist`: history, images, accounting;
+* `job_end`: how the job row ends; `archive`: the job folder zipped.
 """

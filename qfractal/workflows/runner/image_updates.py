@@ -18,7 +18,7 @@ Updates apply in order: an origin created or changed by an earlier update of the
 output is seen as it is then. Errors are JobExecutionErrors: nothing is saved.
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -178,16 +178,3 @@ def apply_task_output(
         added=[changed[url] for url in added],
         removed=list(output.image_list_removals),
     )
-
-
-def images_after(images: Iterable[ImageRecord], changes: ImageChanges) -> list[SingleImage]:
-    """The whole image list once `changes` are made: updated images in place, removed
-    ones dropped, new ones appended (the order fractal-server keeps)."""
-    updated = {image.zarr_url: image for image in changes.updated}
-    removed = set(changes.removed)
-    kept = [
-        updated.get(image.zarr_url) or SingleImage.model_validate(image, from_attributes=True)
-        for image in images
-        if image.zarr_url not in removed
-    ]
-    return kept + changes.added

@@ -14,13 +14,11 @@
   drops new images that have no origin.
 """
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
-from qfractal.workflows.images.filters import matches
 from qfractal.workflows.runner.errors import JobExecutionError
-from qfractal.workflows.runner.image_updates import ImageRecord
 from qfractal.workflows.tasks.schemas import TaskType
 from qfractal.workflows.workflow.type_filters import TypeFilterConflict, merge_type_filters
 
@@ -56,18 +54,6 @@ def split_job_attribute_filters(
     )
 
 
-@dataclass(frozen=True)
-class StatusFilter:
-    """Keep the images whose status (for the first workflow task) is wanted."""
-
-    wanted: Collection[str]
-    statuses: Mapping[str, ImageStatus] = field(default_factory=dict)
-    """zarr_url → status of its latest history unit; an image not here is `unset`."""
-
-    def accepts(self, zarr_url: str) -> bool:
-        return self.statuses.get(zarr_url, "unset") in self.wanted
-
-
 def input_type_filters(
     *,
     current: Mapping[str, bool],
@@ -96,29 +82,6 @@ class Selection:
     """In the order the images were given."""
     num_available_images: int
     """How many images match the type filters (before attribute and status filters)."""
-
-
-def select_images(
-    images: Iterable[ImageRecord],
-    *,
-    type_filters: Mapping[str, bool],
-    attribute_filters: Mapping[str, Sequence[Any]],
-    status_filter: StatusFilter | None = None,
-) -> Selection:
-    """The images of a non-converter task: type filters, then attribute filters, then
-    (at the first task of a re-run) the status filter."""
-    available = [
-        image
-        for image in images
-        if matches({"types": image.types}, type_filters, attribute_filters={})
-    ]
-    selected = [
-        image.zarr_url
-        for image in available
-        if matches({"attributes": image.attributes}, {}, attribute_filters)
-        and (status_filter is None or status_filter.accepts(image.zarr_url))
-    ]
-    return Selection(zarr_urls=selected, num_available_images=len(available))
 
 
 def check_has_images(selection: Selection, *, task_name: str) -> None:

@@ -6,19 +6,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from qfractal.auth.models import User
 from qfractal.db.integrity import flush_or_raise
 from qfractal.errors import Conflict, InvalidInput, NotFound
+from qfractal.workflows.jobs.guards import check_workflow_idle
 from qfractal.workflows.models import Project, Workflow
 from qfractal.workflows.projects.service import get_project
 from qfractal.workflows.workflow.schemas import WorkflowCreate, WorkflowUpdate
 from qfractal.workflows.workflow.steps import (
     LoadedWorkflow,
     Step,
+    flow_steps,
     load_steps,
     load_workflow,
     with_warnings,
 )
 from qfractal.workflows.workflow.type_filters import (
     FlowItem,
-    FlowStep,
     TypeFilterConflict,
     type_filters_flow,
 )
@@ -136,6 +137,7 @@ async def update_workflow(
         await check_unique_name(session, project_id=project_id, name=data.name, own_id=workflow.id)
         workflow.name = data.name
     if data.reordered_workflowtask_ids is not None:
+        await check_workflow_idle(session, workflow.id, action="reorder the tasks of")
         _reorder(loaded, data.reordered_workflowtask_ids)
     await flush_or_raise(session, _duplicate_name(workflow.name, project_id))
     return await with_warnings(
@@ -146,8 +148,10 @@ async def update_workflow(
 async def delete_workflow(
     session: AsyncSession, user: User, *, project_id: int, workflow_id: int
 ) -> None:
-    """Delete the workflow and its workflow tasks (the database cascades)."""
+    """Delete the workflow and its workflow tasks (the database cascades); 422 while a
+    job of it is submitted."""
     loaded = await get_workflow(session, user, project_id=project_id, workflow_id=workflow_id)
+    await check_workflow_idle(session, loaded.workflow.id, action="delete")
     await session.delete(loaded.workflow)
     await session.flush()
 
@@ -157,16 +161,7 @@ async def workflow_type_filters_flow(
 ) -> list[FlowItem]:
     """The type filters before, into and out of each step of the workflow."""
     loaded = await get_workflow(session, user, project_id=project_id, workflow_id=workflow_id)
-    steps = [
-        FlowStep(
-            workflowtask_id=step.wftask.id,
-            input_types=step.task.input_types,
-            type_filters=step.wftask.type_filters,
-            output_types=step.task.output_types,
-        )
-        for step in loaded.steps
-    ]
     try:
-        return type_filters_flow(steps)
+        return type_filters_flow(flow_steps(loaded.steps))
     except TypeFilterConflict as exc:
         raise InvalidInput(str(exc)) from exc

@@ -11,6 +11,7 @@ from qfractal.auth.models import User
 from qfractal.compute.service import resource_id_of_user
 from qfractal.workflows.models import Project, Task, TaskGroup, Workflow, WorkflowTask
 from qfractal.workflows.tasks.access import readable_task_groups
+from qfractal.workflows.workflow.type_filters import FlowStep
 
 NO_ACCESS = "Current user has no access to this task."
 INACTIVE = "Task is not active."
@@ -32,6 +33,19 @@ class LoadedWorkflow:
     workflow: Workflow
     project: Project
     steps: list[Step]
+
+
+def flow_steps(steps: Sequence[Step]) -> list[FlowStep]:
+    """What the type-filter flow needs to know about each step."""
+    return [
+        FlowStep(
+            workflowtask_id=step.wftask.id,
+            input_types=step.task.input_types,
+            type_filters=step.wftask.type_filters,
+            output_types=step.task.output_types,
+        )
+        for step in steps
+    ]
 
 
 async def load_steps(session: AsyncSession, workflow_ids: Sequence[int]) -> dict[int, list[Step]]:

@@ -1,5 +1,6 @@
 """Pip collection requests: every check before the 202, and failures after it."""
 
+import sys
 from typing import Any
 
 import httpx
@@ -125,9 +126,13 @@ async def test_business_rules_before_the_202(
         return response.json()["detail"]
 
     exact = {"package": MOCK_NAME, "package_version": MOCK_VERSION}
-    assert "Python version 2.7 is not available" in await refused(
-        {**exact, "python_version": "2.7"}
+    unknown = "3.9" if sys.version_info[:2] != (3, 9) else "3.10"
+    assert f"Python version {unknown} is not available" in await refused(
+        {**exact, "python_version": unknown}
     )
+    never = await refused({**exact, "python_version": "2.7"})
+    assert never[0]["loc"] == ["body", "python_version"]
+    assert "input_value='2.7'" in never[0]["msg"]
     outsiders = await new_user_group(app, "outsiders", other_user.id)
     assert "not a member" in await refused(exact, user_group_id=outsiders)
     assert "private" in await refused(exact, private="true", user_group_id=outsiders)

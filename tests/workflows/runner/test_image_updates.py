@@ -10,7 +10,6 @@ from qfractal.workflows.runner.errors import JobExecutionError
 from qfractal.workflows.runner.image_updates import (
     ImageChanges,
     apply_task_output,
-    images_after,
     zarr_urls_to_load,
 )
 from qfractal.workflows.runner.task_output import TaskOutput
@@ -345,16 +344,3 @@ def test_zarr_urls_to_load():
         "/zarr/n1",
         "/zarr/r",
     }
-
-
-def test_images_after():
-    result = apply_task_output(
-        output(up("b", types={"t": True}), up("new"), removals=("a",)),
-        images={image.zarr_url: image for image in IMAGES},
-        input_zarr_urls=[],
-        output_types={},
-        zarr_dir=ZARR_DIR,
-    )
-    after = images_after(IMAGES, result)
-    assert [image.zarr_url for image in after] == ["/zarr/b", "/zarr/o", "/zarr/d", "/zarr/new"]
-    assert after[0].types == {"3D": True, "t": True}

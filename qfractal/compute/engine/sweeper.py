@@ -1,0 +1,70 @@
+"""The sweeper, run periodically by every engine and worker process.
+
+It fails the jobs that can no longer run and tells their handlers (`lost`): running jobs
+whose heartbeat is older than `engine_lease_seconds` (their worker died or hangs), and
+queued jobs a user stopped before any worker took them. To fail a job the sweeper first
+takes its lease, so among several sweepers exactly one handles each job.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from datetime import timedelta
+
+from qfractal.compute.engine.worker import (
+    STOPPED_BEFORE_START,
+    Runtime,
+    end_lost,
+    lost_heartbeats,
+)
+from qfractal.db.types import utc_now
+
+logger = logging.getLogger(__name__)
+
+
+async def sweep(runtime: Runtime, *, worker_id: str) -> int:
+    """Fail lost and stopped-before-start jobs of this process's kinds; how many were failed."""
+    kinds = runtime.handlers.kinds()
+    if not kinds:
+        return 0
+    store = runtime.store
+    failed = 0
+    before = utc_now() - timedelta(seconds=runtime.settings.engine_lease_seconds)
+    for job_id, lost_worker in await store.stale(before=before, kinds=kinds):
+        lease = await store.take_over_stale(job_id, before=before, worker_id=worker_id)
+        if lease is not None:
+            await end_lost(runtime, lease, lost_heartbeats(lost_worker))
+            failed += 1
+    for job_id in await store.stopped_before_start(kinds=kinds):
+        lease = await store.take_over_queued(job_id, worker_id=worker_id)
+        if lease is not None:
+            await end_lost(runtime, lease, STOPPED_BEFORE_START)
+            failed += 1
+    return failed
+
+
+async def repeat(step: Callable[[], Awaitable[bool]], *, every: float, wake: asyncio.Event) -> None:
+    """Run `step` forever: again at once when it returns True (it found work), else after
+    `every` seconds or as soon as `wake` is set. A failing step is logged, never fatal.
+    """
+    while True:
+        wake.clear()
+        try:
+            busy = await step()
+        except Exception:
+            logger.exception("engine loop step failed; retrying in %s s", every)
+            busy = False
+        if not busy:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), every)
+
+
+def sweeper_step(runtime: Runtime, *, worker_id: str) -> Callable[[], Awaitable[bool]]:
+    """`sweep` as a `repeat` step (it never asks to run again at once)."""
+
+    async def step() -> bool:
+        await sweep(runtime, worker_id=worker_id)
+        return False
+
+    return step
