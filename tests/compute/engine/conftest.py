@@ -67,7 +67,7 @@ async def load(sessionmaker: SessionMaker, job_id: int) -> EngineJob:
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[bool]], *, timeout: float = 15, what: str = "condition"
+    check: Callable[[], Awaitable[bool]], *, timeout: float = 60, what: str = "condition"
 ) -> float:
     """Poll `check` until true; return the seconds it took."""
     started = time.monotonic()
@@ -78,7 +78,7 @@ async def wait_until(
 
 
 async def wait_for_status(
-    sessionmaker: SessionMaker, job_id: int, status: str, *, timeout: float = 15
+    sessionmaker: SessionMaker, job_id: int, status: str, *, timeout: float = 60
 ) -> EngineJob:
     async def reached() -> bool:
         return (await load(sessionmaker, job_id)).status == status
