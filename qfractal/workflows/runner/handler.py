@@ -144,8 +144,11 @@ class WorkflowJobHandler:
             status = await _run_logged(setup, context, log)
         finally:
             log.close()
-        await self._end(context, ref_id, status, await asyncio.to_thread(log.text))
+        text = await asyncio.to_thread(log.text)
+        # Zip before the job is seen as ended, so that a download right after `done`
+        # finds the archive rather than a folder being archived.
         await asyncio.to_thread(archive_job_folder, folder)
+        await self._end(context, ref_id, status, text)
 
     async def lost(self, ref_id: int, reason: str, context: RunContext) -> None:
         """Fail the job if it is still submitted, with `reason` last in its log (and in
