@@ -16,6 +16,8 @@ from qfractal.config import Settings
 from qfractal.db.session import Database
 from qfractal.error_handlers import install_error_handlers
 from qfractal.handlers import register_handlers
+from qfractal.quantum import routes as quantum_routes
+from qfractal.quantum.errors import install_quantum_errors
 from qfractal.workflows.admin import routes as workflows_admin_routes
 from qfractal.workflows.admin import task_routes as admin_task_routes
 from qfractal.workflows.collection import routes as collection_routes
@@ -46,6 +48,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     job_routes.router,
     status_routes.router,
     admin_job_routes.router,
+    *quantum_routes.ROUTERS,
 )
 """Every router of the server, mounted in this order."""
 
@@ -66,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_codec = TokenCodec(load_secret(settings))
     passwords.configure(settings.password_hash_memory_kib)
     install_error_handlers(app)
+    install_quantum_errors(app)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -13,6 +13,7 @@ from qfractal.compute import service as compute
 from qfractal.compute.models import Profile, Resource
 from qfractal.compute.schemas import ProfileLocal, ResourceLocal, TasksPythonSettings
 from qfractal.config import Settings
+from qfractal.quantum.devices.seed import seed_standard_providers
 
 DEFAULT_RESOURCE_NAME = "local"
 DEFAULT_PROFILE_NAME = "local"
@@ -79,12 +80,14 @@ async def initialize(
     admin_email: str | None,
     admin_password: str | None,
 ) -> InitReport:
-    """Default group, local resource and profile, and the first superuser if asked for."""
+    """Default group, local resource and profile, the quantum providers and their standard
+    devices, and the first superuser if asked for."""
     report = InitReport()
     group = await groups.ensure_default_group(session, settings.default_group_name)
     report.say(f"default group {group.name!r} (id {group.id}) is ready")
     resource = await _ensure_local_resource(session, settings, report)
     profile = await _ensure_local_profile(session, resource, report)
+    report.say((await seed_standard_providers(session)).line())
     if admin_email is None or admin_password is None:
         report.say("no admin e-mail/password given: no superuser created")
         return report

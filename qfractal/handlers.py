@@ -9,7 +9,10 @@ import importlib
 
 from qfractal.config import Settings
 
-HANDLER_MODULES: tuple[str, ...] = ("qfractal.workflows.runner.registration",)
+HANDLER_MODULES: tuple[str, ...] = (
+    "qfractal.workflows.runner.registration",
+    "qfractal.quantum.jobs.registration",
+)
 """Built-in handler modules of the faces."""
 
 

@@ -7,6 +7,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from qfractal.db import sqlite_connection
+
 _DRIVERS = {
     # backend: (async driver, sync driver)
     "sqlite": ("sqlite+aiosqlite", "sqlite"),
@@ -60,7 +62,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_async_db_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     target = async_url(url)
     if is_sqlite(target):
-        engine = create_async_engine(target, connect_args=_prepare_sqlite(target), **kwargs)
+        connect_args = _prepare_sqlite(target) | {"async_creator_fn": sqlite_connection.connect}
+        engine = create_async_engine(target, connect_args=connect_args, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(target, pool_pre_ping=True, **kwargs)

@@ -331,3 +331,21 @@ class HistoryImageCache(Base):
     latest_history_unit_id: Mapped[int] = mapped_column(
         ForeignKey("historyunit.id", ondelete="CASCADE"), index=True
     )
+
+
+class SlurmBatch(Base):
+    """A SLURM job submitted for a workflow job: one batch of its units.
+
+    Recorded before anything else happens to it, so that a server restarted while it
+    runs follows it again instead of submitting it twice (fractal-server loses it).
+    """
+
+    __tablename__ = "slurm_batch"
+    __table_args__ = (UniqueConstraint("job_id", "folder", name="uq_slurm_batch_job_folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobv2.id", ondelete="CASCADE"), index=True)
+    folder: Mapped[str] = mapped_column(String(1024))
+    """The batch's folder, relative to the job folder."""
+    slurm_job_id: Mapped[int]
+    submitted_at: Mapped[datetime] = mapped_column(default=utc_now)

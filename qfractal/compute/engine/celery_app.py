@@ -60,7 +60,7 @@ class CeleryEngine:
         for job_id in await self.runtime.store.queued(kinds=self.runtime.handlers.kinds()):
             if not await self._send(job_id):
                 break  # the broker is down: the rest would fail (slowly) too
-        step = sweeper_step(self.runtime, worker_id=self.worker_id)
+        step = sweeper_step(self.runtime, worker_id=self.worker_id, on_requeued=self._resend)
         every = self.runtime.settings.engine_heartbeat_seconds
         self._sweeper = asyncio.create_task(repeat(step, every=every, wake=self._wake))
 
@@ -75,17 +75,24 @@ class CeleryEngine:
             await asyncio.gather(self._sweeper, return_exceptions=True)
         await asyncio.to_thread(self._celery.close)
 
+    async def _resend(self, job_id: int) -> None:
+        await self._send(job_id)
+
     async def _send(self, job_id: int) -> bool:
-        try:
-            await asyncio.to_thread(self._celery.send_task, TASK_NAME, args=[job_id])
-        except Exception:
-            logger.exception(
-                "could not send engine job %d to the broker; it stays queued until the "
-                "server restarts",
-                job_id,
-            )
-            return False
-        return True
+        return await send_job(self._celery, job_id)
+
+
+async def send_job(celery: Celery, job_id: int) -> bool:
+    """Send the engine job to the broker; False (logged) if that failed."""
+    try:
+        await asyncio.to_thread(celery.send_task, TASK_NAME, args=[job_id])
+    except Exception:
+        logger.exception(
+            "could not send engine job %d to the broker; it stays queued until the server restarts",
+            job_id,
+        )
+        return False
+    return True
 
 
 class _JobLoop:
@@ -93,7 +100,8 @@ class _JobLoop:
     jobs and wait for them; it also runs the sweeper. One loop, one database pool.
     """
 
-    def __init__(self, settings: Settings, handlers: HandlerRegistry) -> None:
+    def __init__(self, settings: Settings, handlers: HandlerRegistry, celery: Celery) -> None:
+        self._celery = celery
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="qfractal-engine", daemon=True
@@ -112,14 +120,15 @@ class _JobLoop:
     def run_job(self, job_id: int) -> bool:
         """Claim and run one job (called from a Celery pool thread, blocks until it ends).
 
-        False if the worker is shutting down and did not try: the job must be sent again.
+        False if the job must be sent again: the worker is shutting down and did not try,
+        or it shut down during the job and queued it again to resume.
         """
         future = asyncio.run_coroutine_threadsafe(self._claim_and_run(job_id), self._loop)
         try:
             return future.result()
         except concurrent.futures.CancelledError:
             logger.info("engine job %d was cancelled: the worker is shutting down", job_id)
-            return True
+            return job_id not in self.worker.requeued
 
     def shut_down(self, **_: Any) -> None:
         """Celery's `worker_shutting_down` signal: cancel the running jobs."""
@@ -128,10 +137,14 @@ class _JobLoop:
     def close(self) -> None:
         if self._sweeper is not None:
             self._sweeper.cancel()
-        future = asyncio.run_coroutine_threadsafe(self._database.dispose(), self._loop)
-        future.result(timeout=10)
+        future = asyncio.run_coroutine_threadsafe(self._release(), self._loop)
+        future.result(timeout=20)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
+
+    async def _release(self) -> None:
+        await self.worker.runtime.handlers.close()
+        await self._database.dispose()
 
     async def _claim_and_run(self, job_id: int) -> bool:
         if self._closing:
@@ -153,13 +166,20 @@ class _JobLoop:
             self._running.discard(task)
         return True
 
+    async def _resend(self, job_id: int) -> None:
+        await send_job(self._celery, job_id)
+
     def _cancel_running(self) -> None:
         self._closing = True
         for task in self._running:
             task.cancel()
 
     async def _sweep_forever(self) -> None:
-        step = sweeper_step(self.runtime, worker_id=f"{self.worker.worker_id}/sweeper")
+        step = sweeper_step(
+            self.runtime,
+            worker_id=f"{self.worker.worker_id}/sweeper",
+            on_requeued=self._resend,
+        )
         every = self.runtime.settings.engine_heartbeat_seconds
         await repeat(step, every=every, wake=asyncio.Event())
 
@@ -174,8 +194,8 @@ def run_worker(
     worker takes its heartbeats with it). On shutdown the running jobs are cancelled and
     failed, and their handlers' `lost` is called.
     """
-    jobs = _JobLoop(settings, handlers)
     celery = create_celery(settings)
+    jobs = _JobLoop(settings, handlers, celery)
 
     @celery.task(name=TASK_NAME, bind=True, max_retries=None)
     def run(task: Task, engine_job_id: int) -> None:

@@ -5,7 +5,8 @@ sweeps. Each loop polls every `engine_heartbeat_seconds` and wakes at once on `w
 Starting sweeps first; jobs left queued by a previous process are then simply claimed,
 so a restarted server loses no queued job. Stopping cancels the loops: a running job's
 handler sees the cancellation (and `context.stop`), the job is failed with "worker ...
-shut down while the job was running" and its handler's `lost` is called.
+shut down while the job was running" and its handler's `lost` is called, unless the
+handler says it is resumable: then it is queued again for the next start.
 """
 
 import asyncio
@@ -26,7 +27,7 @@ class EmbeddedEngine:
         sweeper_id = f"{self.worker_id}/sweeper"
         await sweep(self.runtime, worker_id=sweeper_id)
         steps = [self._work] * self.runtime.settings.engine_workers
-        steps.append(sweeper_step(self.runtime, worker_id=sweeper_id))
+        steps.append(sweeper_step(self.runtime, worker_id=sweeper_id, on_requeued=self.wake))
         for step in steps:
             wake = asyncio.Event()
             self._wakeups.append(wake)
@@ -43,6 +44,7 @@ class EmbeddedEngine:
         await asyncio.gather(*self._loops, return_exceptions=True)
         self._loops.clear()
         self._wakeups.clear()
+        await self.runtime.handlers.close()
 
     async def _work(self) -> bool:
         lease = await self._worker.claim_next()

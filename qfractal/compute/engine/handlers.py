@@ -6,12 +6,16 @@ and `qfractal worker` import them at start-up, so compute never imports a face.
 """
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qfractal.config import Settings
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,14 @@ class JobHandler(Protocol):
         """
         ...
 
+    async def resumable(self, ref_id: int, context: RunContext) -> bool:
+        """Whether a job cut short by its worker's end (shut down, or died) can run again
+        and carry on from where it was: then the engine queues it again instead of
+        calling `lost` (a job the user stopped is never resumed). Its next `run` must
+        cope with what the cut-short run left behind.
+        """
+        ...
+
 
 class UnknownJobKind(LookupError):
     pass
@@ -57,6 +69,7 @@ class UnknownJobKind(LookupError):
 class HandlerRegistry:
     def __init__(self) -> None:
         self._handlers: dict[str, JobHandler] = {}
+        self._closers: list[Callable[[], Awaitable[None]]] = []
 
     def register(self, handler: JobHandler) -> None:
         """Make `handler` run jobs of `handler.kind`; registering it again is harmless."""
@@ -70,6 +83,19 @@ class HandlerRegistry:
             return self._handlers[kind]
         except KeyError:
             raise UnknownJobKind(f"no handler is registered for job kind {kind!r}") from None
+
+    def at_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Have `closer` called when an engine stops (it releases what the handlers keep
+        for the running loop, e.g. worker processes); adding it again is harmless."""
+        if closer not in self._closers:
+            self._closers.append(closer)
+
+    async def close(self) -> None:
+        for closer in self._closers:
+            try:
+                await closer()
+            except Exception:
+                logger.exception("closing %s failed", getattr(closer, "__qualname__", closer))
 
     def kinds(self) -> list[str]:
         """Kinds this process can run; an engine only claims and sweeps these."""

@@ -1,7 +1,8 @@
 """Every statement the engine runs on `engine_job`: claims, heartbeats, ends, stale leases.
 
 A running row is leased to one worker (`worker_id`, renewed through `heartbeat_at`).
-Each method is one short transaction, and every write to a running row checks that the
+Each method is one short transaction (heartbeats and ends run to their end even when
+the caller is cancelled meanwhile), and every write to a running row checks that the
 caller still holds the lease, so a worker that lost it (a sweeper took over) changes
 nothing. Claims are atomic on both databases: PostgreSQL locks the candidate with
 `FOR UPDATE SKIP LOCKED`; SQLite ignores that clause, and the `UPDATE ... WHERE
@@ -17,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from qfractal.compute.models import EngineJob
+from qfractal.db.to_the_end import to_the_end
 from qfractal.db.types import utc_now
 
 _CLAIM_ATTEMPTS = 5
@@ -80,6 +82,7 @@ class LeaseStore:
                 session, worker_id, EngineJob.id == job_id, _claimable(kinds), start=True
             )
 
+    @to_the_end
     async def beat(self, lease: Lease) -> bool | None:
         """Renew the lease; return whether a stop was requested, None if the lease is lost."""
         async with self._sessionmaker() as session, session.begin():
@@ -93,6 +96,7 @@ class LeaseStore:
             stop_requested = result.scalar_one_or_none()
         return stop_requested
 
+    @to_the_end
     async def finish(self, lease: Lease, *, error: str | None) -> bool:
         """End the job: `done`, or `failed` with `error`. False if the lease was lost."""
         async with self._sessionmaker() as session, session.begin():
@@ -104,6 +108,19 @@ class LeaseStore:
                     finished_at=utc_now(),
                     error=error,
                 )
+                .returning(EngineJob.id)
+                .execution_options(synchronize_session=False)
+            )
+            return result.first() is not None
+
+    @to_the_end
+    async def requeue(self, lease: Lease) -> bool:
+        """Give the job back to the queue, to be claimed again. False if the lease was lost."""
+        async with self._sessionmaker() as session, session.begin():
+            result = await session.execute(
+                update(EngineJob)
+                .where(_held(lease))
+                .values(status="queued", worker_id=None, heartbeat_at=None)
                 .returning(EngineJob.id)
                 .execution_options(synchronize_session=False)
             )

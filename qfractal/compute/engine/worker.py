@@ -17,7 +17,7 @@ from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from qfractal.compute.engine.handlers import HandlerRegistry, RunContext
+from qfractal.compute.engine.handlers import HandlerRegistry, JobHandler, RunContext
 from qfractal.compute.engine.leases import Lease, LeaseStore
 from qfractal.config import Settings
 
@@ -65,22 +65,45 @@ class Runtime:
         )
 
 
-async def end_lost(runtime: Runtime, lease: Lease, reason: str) -> None:
-    """Tell the handler its job is lost, then fail the job with `reason`.
+async def end_lost(runtime: Runtime, lease: Lease, reason: str, *, may_resume: bool) -> bool:
+    """End a job whose run was cut short; True if it was queued again to resume.
 
-    In this order, so that a process dying in between leaves a stale lease that the
-    next sweep handles again, rather than a failed job whose face row was never told.
+    With `may_resume` (the worker shut down or died, the user did not stop it), a job
+    its handler says is `resumable` goes back to the queue. Any other job: the handler
+    is told it is lost, then the job fails with `reason`. In this order, so that a
+    process dying in between leaves a stale lease that the next sweep handles again,
+    rather than a failed job whose face row was never told.
     """
     context = runtime.context(lease)
     context.stop.set()
+    handler = runtime.handlers.handler_for(lease.kind)
+    if may_resume and await _resumable(handler, lease, context):
+        await runtime.store.requeue(lease)
+        logger.warning(
+            "engine job %d (%s %d) queued again to resume: %s",
+            lease.job_id,
+            lease.kind,
+            lease.ref_id,
+            reason,
+        )
+        return True
     try:
-        await runtime.handlers.handler_for(lease.kind).lost(lease.ref_id, reason, context)
+        await handler.lost(lease.ref_id, reason, context)
     except Exception:
         logger.exception("handler of lost engine job %d (%s) failed", lease.job_id, lease.kind)
     await runtime.store.finish(lease, error=reason)
     logger.warning(
         "engine job %d (%s %d) failed: %s", lease.job_id, lease.kind, lease.ref_id, reason
     )
+    return False
+
+
+async def _resumable(handler: JobHandler, lease: Lease, context: RunContext) -> bool:
+    try:
+        return await handler.resumable(lease.ref_id, context)
+    except Exception:
+        logger.exception("engine job %d: could not tell if it is resumable", lease.job_id)
+        return False
 
 
 @dataclass
@@ -104,6 +127,8 @@ class Worker:
     def __init__(self, runtime: Runtime, *, worker_id: str) -> None:
         self.runtime = runtime
         self.worker_id = worker_id
+        self.requeued: set[int] = set()
+        """Jobs this worker queued again to resume when it shut down while they ran."""
 
     async def claim_next(self) -> Lease | None:
         kinds = self.runtime.handlers.kinds()
@@ -131,8 +156,13 @@ class Worker:
             stop.request(shut_down(self.worker_id))  # no-op if already stopping
             work.cancel()
             await asyncio.wait({work})
-            if stop.reason != LEASE_LOST:
-                await end_lost(self.runtime, lease, shut_down(self.worker_id))
+            if stop.reason != LEASE_LOST and await end_lost(
+                self.runtime,
+                lease,
+                shut_down(self.worker_id),
+                may_resume=stop.reason != STOPPED_BY_USER,
+            ):
+                self.requeued.add(lease.job_id)
             raise
         finally:
             watcher.cancel()
@@ -165,7 +195,7 @@ class Worker:
     async def _end(self, lease: Lease, work: asyncio.Task[None], stop: _Stop) -> None:
         if work.cancelled():
             if stop.reason == STOPPED_BY_USER:
-                await end_lost(self.runtime, lease, STOPPED_BY_USER)
+                await end_lost(self.runtime, lease, STOPPED_BY_USER, may_resume=False)
             return
         exc = work.exception()
         if exc is not None:

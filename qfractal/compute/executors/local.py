@@ -10,7 +10,8 @@ import contextlib
 import os
 import signal
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from qfractal.compute.executors.base import Unit, UnitOutcome
 from qfractal.db.types import utc_now
@@ -29,8 +30,14 @@ class LocalExecutor:
         self.kill_grace = kill_grace
 
     async def run_units(
-        self, units: Sequence[Unit], *, parallel: int | None, stop: asyncio.Event
+        self,
+        units: Sequence[Unit],
+        *,
+        parallel: int | None,
+        stop: asyncio.Event,
+        meta: Mapping[str, Any] | None = None,
     ) -> list[UnitOutcome]:
+        """`run_units` below; `meta` has nothing for this executor."""
         return await run_units(units, parallel=parallel, stop=stop, kill_grace=self.kill_grace)
 
 

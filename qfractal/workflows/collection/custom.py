@@ -49,16 +49,8 @@ def _check_interpreter(python: str) -> None:
         raise InvalidInput(f"python_interpreter {python} is not an executable file.")
 
 
-async def collect_custom(
-    session: AsyncSession,
-    user: User,
-    *,
-    data: TaskCollectCustom,
-    sharing: access.Sharing,
-) -> Sequence[Task]:
-    """Register the manifest's tasks, run by `python_interpreter` from the package folder."""
-    resource = await user_task_resource(session, user)
-    resource.check_local()
+async def _local_package_root(data: TaskCollectCustom) -> str:
+    """The package folder on this machine, checked: it exists with every executable."""
     _check_interpreter(data.python_interpreter)
     package_root = data.package_root or await find_package_root(
         data.python_interpreter, data.package_name or ""
@@ -69,6 +61,32 @@ async def collect_custom(
         check_executables(data.manifest, Path(package_root))
     except ManifestError as exc:
         raise InvalidInput(str(exc)) from exc
+    return package_root
+
+
+async def collect_custom(
+    session: AsyncSession,
+    user: User,
+    *,
+    data: TaskCollectCustom,
+    sharing: access.Sharing,
+) -> Sequence[Task]:
+    """Register the manifest's tasks, run by `python_interpreter` from the package folder.
+
+    On a `slurm_ssh` resource the package is on the remote host, which is not inspected:
+    `package_root` must be given, and the interpreter and executables are taken as they
+    are (as fractal-server does).
+    """
+    resource = await user_task_resource(session, user)
+    if resource.type == "slurm_ssh":
+        if data.package_root is None:
+            raise InvalidInput(
+                f"Resource {resource.name!r} is reached over SSH: give package_root, the "
+                "package's folder on the remote host (it is not looked up there)."
+            )
+        package_root = data.package_root
+    else:
+        package_root = await _local_package_root(data)
     group = await create_other_group(
         session, user, sharing, resource_id=resource.id, pkg_name=data.label, version=data.version
     )

@@ -43,7 +43,7 @@ class TaskResource:
         if self.type == "slurm_ssh":
             raise InvalidInput(
                 f"Resource {self.name!r} is reached over SSH: collecting tasks on a remote "
-                "host is not supported; use a wheel on a local resource or custom collection."
+                "host is not supported; install the package there and use custom collection."
             )
 
 

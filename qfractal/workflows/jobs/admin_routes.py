@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response, status
 
 from qfractal.auth.dependencies import Superuser
+from qfractal.compute.engine.wake import EngineWake
 from qfractal.db.session import SessionDep
 from qfractal.ids import JobId
 from qfractal.workflows.jobs import admin, service
-from qfractal.workflows.jobs.dependencies import EngineWake
 from qfractal.workflows.jobs.responses import ZIP, archive_response
 from qfractal.workflows.jobs.routes import LogQuery, ShowTmpLogsQuery
 from qfractal.workflows.jobs.schemas import JobPage, JobRead, JobUpdate

@@ -9,11 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from qfractal.compute.engine.wake import EngineWake
 from qfractal.db.session import SessionDep
 from qfractal.ids import JobId, ProjectId, WorkflowId, id_query
 from qfractal.workflows.dependencies import WorkflowsUser
 from qfractal.workflows.jobs import service, submission
-from qfractal.workflows.jobs.dependencies import EngineWake
 from qfractal.workflows.jobs.responses import ZIP, archive_response
 from qfractal.workflows.jobs.schemas import JobCreate, JobRead
 from qfractal.workflows.models import Job

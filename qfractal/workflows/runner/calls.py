@@ -95,7 +95,13 @@ def _units(working_dir: Path, command: str, calls: Sequence[Call]) -> list[Unit]
         # the working directory is the job folder rather than wherever the server started.
         log_path = working_dir / call.files.log_file
         units.append(
-            Unit(argv=argv, cwd=working_dir, env=user_code_environment(), log_path=log_path)
+            Unit(
+                argv=argv,
+                cwd=working_dir,
+                env=user_code_environment(),
+                log_path=log_path,
+                files=(args_file, out_file),
+            )
         )
     return units
 
@@ -126,8 +132,13 @@ async def run_calls(
     calls: Sequence[Call],
     parallel: int | None,
     stop: asyncio.Event,
+    meta: Mapping[str, Any],
 ) -> list[CallResult]:
-    """Make the calls, at most `parallel` at once (None: all); results in call order."""
+    """Make the calls, at most `parallel` at once (None: all); results in call order.
+    `meta` is the workflow task's, for the executors that read it (SLURM options).
+
+    Raises ExecutorError if the executor could not run them at all.
+    """
     units = await asyncio.to_thread(_units, working_dir, command, calls)
-    outcomes = await executor.run_units(units, parallel=parallel, stop=stop)
+    outcomes = await executor.run_units(units, parallel=parallel, stop=stop, meta=meta)
     return await asyncio.to_thread(_results, working_dir, calls, outcomes)

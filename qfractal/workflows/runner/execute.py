@@ -12,13 +12,14 @@ output types).
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from qfractal.compute.executors.base import Executor
+from qfractal.compute.executors.base import Executor, ExecutorError
+from qfractal.workflows.models import HistoryRun
 from qfractal.workflows.runner import persist
 from qfractal.workflows.runner.calls import Call, CallResult, append_to_log, log_tail, run_calls
 from qfractal.workflows.runner.errors import JobExecutionError, TaskOutputError
@@ -69,6 +70,10 @@ class JobRun:
     sessionmaker: async_sessionmaker[AsyncSession]
     stop: asyncio.Event
     log: JobLog
+    executor_errors: list[str] = field(default_factory=list)
+    """Failures of the executor itself (a unit it could not start, a cluster command that
+    failed), as opposed to tasks that failed: the first one becomes the job's
+    `executor_error_log`."""
 
 
 @dataclass(frozen=True)
@@ -126,20 +131,33 @@ class _Execution:
             )
 
     async def _call(
-        self, command: str | None, calls: Sequence[Call], parallel: int | None
+        self,
+        command: str | None,
+        calls: Sequence[Call],
+        parallel: int | None,
+        meta: Mapping[str, Any],
     ) -> list[CallResult]:
         if command is None:
             raise JobExecutionError(f'Task "{self.task.name}" has no command for these calls.')
         if not calls:
             return []
-        return await run_calls(
-            self.job.executor,
-            working_dir=self.setup.working_dir,
-            command=command,
-            calls=calls,
-            parallel=parallel,
-            stop=self.job.stop,
+        try:
+            results = await run_calls(
+                self.job.executor,
+                working_dir=self.setup.working_dir,
+                command=command,
+                calls=calls,
+                parallel=parallel,
+                stop=self.job.stop,
+                meta=meta,
+            )
+        except ExecutorError as error:
+            self.job.executor_errors.append(str(error))
+            raise JobExecutionError(str(error)) from error
+        self.job.executor_errors.extend(
+            result.outcome.error for result in results if result.outcome.error is not None
         )
+        return results
 
     def _parse(self, result: CallResult, parse: Callable[[bytes | None], Parsed]) -> Parsed | None:
         """The call's output; None if it failed or its output is invalid (then it failed)."""
@@ -175,7 +193,7 @@ class _Execution:
                 Call(unit.files, parallel_args(url, args=task.args_parallel))
                 for unit, url in zip(planned, self.inputs, strict=True)
             ]
-            results = await self._call(task.command_parallel, calls, limit)
+            results = await self._call(task.command_parallel, calls, limit, meta)
         else:
             args = non_parallel_args(
                 task.type,
@@ -183,7 +201,9 @@ class _Execution:
                 zarr_dir=self.setup.zarr_dir,
                 args=task.args_non_parallel,
             )
-            results = await self._call(task.command_non_parallel, [Call(planned[0].files, args)], 1)
+            results = await self._call(
+                task.command_non_parallel, [Call(planned[0].files, args)], 1, meta
+            )
         outputs = [self._parse(result, parse_task_output) for result in results]
         statuses = unit_statuses(task.type, [result.failed for result in results])
         done = [
@@ -213,7 +233,9 @@ class _Execution:
             zarr_dir=self.setup.zarr_dir,
             args=task.args_non_parallel,
         )
-        init_results = await self._call(task.command_non_parallel, [Call(init.files, args)], 1)
+        init_results = await self._call(
+            task.command_non_parallel, [Call(init.files, args)], 1, task.meta_non_parallel
+        )
         init_output = self._parse(init_results[0], parse_init_task_output)
         if init_output is None:
             return Ran(init_ids, unit_statuses(task.type, [True]), [], [], init_results)
@@ -228,7 +250,7 @@ class _Execution:
             Call(unit.files, compute_args(item, args=task.args_parallel))
             for unit, item in zip(planned, items, strict=True)
         ]
-        results = await self._call(task.command_parallel, calls, limit)
+        results = await self._call(task.command_parallel, calls, limit, task.meta_parallel)
         outputs = [self._parse(result, parse_task_output) for result in results]
         statuses = unit_statuses(task.type, [False] + [result.failed for result in results])
         return Ran(
@@ -308,12 +330,34 @@ async def _start(
     return run_id, selection
 
 
+async def _resume(job: JobRun, task: TaskSpec, run_id: int) -> Selection | None:
+    """The inputs of a run cut short by a restart, read from its units, which are then
+    deleted to be planned again; None if it had no units yet (select afresh)."""
+    async with job.sessionmaker() as session, session.begin():
+        units = await persist.take_units(session, run_id)
+        if not units:
+            return None
+        run = await session.get(HistoryRun, run_id)
+        assert run is not None
+        # A compound task's first unit is its init call, which had all the inputs.
+        sides = units[:1] if task.type in COMPOUND_TYPES else units
+        inputs = list(dict.fromkeys(url for unit in sides for url in unit.zarr_urls))
+        return Selection(zarr_urls=inputs, num_available_images=run.num_available_images)
+
+
 async def execute_task(
-    job: JobRun, task: TaskSpec, *, current_type_filters: Mapping[str, bool], first: bool
+    job: JobRun,
+    task: TaskSpec,
+    *,
+    current_type_filters: Mapping[str, bool],
+    first: bool,
+    resume_run_id: int | None = None,
 ) -> None:
     """Run one workflow task to its end.
 
     `first`: the job's first task, the one the status filter of a re-run applies to.
+    `resume_run_id`: the task's run, cut short by a restart; it goes on over the same
+    inputs (the executor finds the cluster jobs it had submitted).
     Raises JobExecutionError if the job cannot go on (its run is then failed).
     """
     converter = is_converter(task.type)
@@ -326,7 +370,11 @@ async def execute_task(
         )
     wanted = job.setup.filters.wanted_statuses
     status_of = (task.wftask_id, wanted) if first and wanted is not None else None
-    run_id, selection = await _start(job, task, type_filters, status_of)
+    resumed = None if resume_run_id is None else await _resume(job, task, resume_run_id)
+    if resume_run_id is not None and resumed is not None:
+        run_id, selection = resume_run_id, resumed
+    else:
+        run_id, selection = await _start(job, task, type_filters, status_of)
     inputs = selection.zarr_urls
     start = f'START task {task.order} "{task.name}" ({task.type}): '
     if converter:

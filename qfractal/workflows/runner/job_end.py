@@ -25,12 +25,24 @@ def unknown_error(job_id: int, error: BaseException) -> str:
     return f"UNKNOWN ERROR in job {job_id}: {type(error).__name__}: {error}"
 
 
-async def end_job(session: AsyncSession, job_id: int, *, status: JobStatus, log: str) -> bool:
+async def end_job(
+    session: AsyncSession,
+    job_id: int,
+    *,
+    status: JobStatus,
+    log: str,
+    executor_error_log: str | None = None,
+) -> bool:
     """End the job if it is still submitted; False if it was not."""
     result = await session.execute(
         update(Job)
         .where(Job.id == job_id, Job.status == JobStatus.SUBMITTED.value)
-        .values(status=status.value, log=log, end_timestamp=utc_now())
+        .values(
+            status=status.value,
+            log=log,
+            executor_error_log=executor_error_log,
+            end_timestamp=utc_now(),
+        )
         .returning(Job.id)
     )
     if result.scalar_one_or_none() is None:
@@ -38,3 +50,11 @@ async def end_job(session: AsyncSession, job_id: int, *, status: JobStatus, log:
     if status is JobStatus.FAILED:
         await fail_open_history(session, job_id)
     return True
+
+
+def executor_error_log(errors: list[str]) -> str | None:
+    """The job's `executor_error_log`: the first executor failure, and how many followed."""
+    if not errors:
+        return None
+    more = len(errors) - 1
+    return errors[0] if more == 0 else f"{errors[0]}\n(and {more} more executor error(s))"

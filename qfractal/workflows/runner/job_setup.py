@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from qfractal.auth.models import User
-from qfractal.compute.models import Resource
+from qfractal.compute.models import Profile, Resource
 from qfractal.workflows.models import Dataset, Job, Project, Workflow
 from qfractal.workflows.runner.errors import JobExecutionError
 from qfractal.workflows.runner.selection import JobImageFilters, split_job_attribute_filters
@@ -81,6 +81,22 @@ class TaskSpec:
 
 
 @dataclass(frozen=True)
+class ClusterSetup:
+    """How a job on a SLURM resource reaches its cluster (resource and user profile)."""
+
+    host: str | None
+    """The ssh host (`slurm_ssh`), as `name` or `name:port`."""
+    username: str
+    ssh_key_path: str | None
+    python_worker: str
+    poll_interval: int
+    slurm_account: str | None
+    worker_init: str | None
+    remote_root: str
+    """The job folder as the cluster user sees it (the job's `working_dir_user`)."""
+
+
+@dataclass(frozen=True)
 class JobSetup:
     job_id: int
     user_id: int
@@ -93,6 +109,8 @@ class JobSetup:
     resource_type: str
     resource_name: str
     jobs_runner_config: dict[str, Any]
+    cluster: ClusterSetup | None
+    """None on a local resource."""
     tasks: list[TaskSpec]
     type_filters: dict[str, bool]
     filters: JobImageFilters
@@ -102,11 +120,37 @@ def _missing(what: str, job: Job) -> JobExecutionError:
     return JobExecutionError(f"The {what} of job {job.id} was deleted after its submission.")
 
 
-async def _user_id(session: AsyncSession, job: Job) -> int:
-    user_id = await session.scalar(select(User.id).where(User.email == job.user_email))
-    if user_id is None:
+async def _user(session: AsyncSession, job: Job) -> User:
+    user = await session.scalar(select(User).where(User.email == job.user_email))
+    if user is None:
         raise JobExecutionError(f"User {job.user_email} of job {job.id} no longer exists.")
-    return user_id
+    return user
+
+
+async def _cluster(
+    session: AsyncSession, job: Job, resource: Resource, user: User
+) -> ClusterSetup | None:
+    if resource.type == "local":
+        return None
+    profile = await session.get(Profile, user.profile_id) if user.profile_id else None
+    if profile is None or profile.resource_id != resource.id:
+        raise JobExecutionError(
+            f'User {user.email} has no profile on resource "{resource.name}" any more.'
+        )
+    assert profile.username is not None  # check constraint on SLURM profiles
+    assert resource.jobs_slurm_python_worker is not None  # check constraint too
+    if not job.working_dir_user:
+        raise JobExecutionError(f"Job {job.id} has no folder for the cluster user.")
+    return ClusterSetup(
+        host=resource.host,
+        username=profile.username,
+        ssh_key_path=profile.ssh_key_path,
+        python_worker=resource.jobs_slurm_python_worker,
+        poll_interval=resource.jobs_poll_interval,
+        slurm_account=job.slurm_account,
+        worker_init=job.worker_init,
+        remote_root=job.working_dir_user,
+    )
 
 
 async def load_job_setup(session: AsyncSession, job: Job) -> JobSetup:
@@ -134,9 +178,10 @@ async def load_job_setup(session: AsyncSession, job: Job) -> JobSetup:
             f"Workflow {workflow.id} has {len(steps)} task(s) now, but job {job.id} runs tasks "
             f"{job.first_task_index} to {job.last_task_index}."
         )
+    user = await _user(session, job)
     return JobSetup(
         job_id=job.id,
-        user_id=await _user_id(session, job),
+        user_id=user.id,
         dataset_id=dataset.id,
         zarr_dir=dataset.zarr_dir,
         working_dir=Path(job.working_dir),
@@ -145,6 +190,7 @@ async def load_job_setup(session: AsyncSession, job: Job) -> JobSetup:
         resource_type=resource.type,
         resource_name=resource.name,
         jobs_runner_config=dict(resource.jobs_runner_config),
+        cluster=await _cluster(session, job, resource, user),
         tasks=[TaskSpec.of(step) for step in steps[job.first_task_index : job.last_task_index + 1]],
         type_filters=dict(job.type_filters),
         filters=split_job_attribute_filters(job.attribute_filters),

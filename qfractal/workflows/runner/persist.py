@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -104,6 +104,28 @@ async def insert_units(
     assert session.bind is not None
     await _upsert_cache(session, cache_rows, postgres=session.bind.dialect.name == "postgresql")
     return ids
+
+
+async def job_runs(session: AsyncSession, job_id: int) -> dict[int, tuple[int, str]]:
+    """{workflow task id: (run id, status)} of the job's runs so far (a resumed job's)."""
+    rows = await session.execute(
+        select(HistoryRun.workflowtask_id, HistoryRun.id, HistoryRun.status)
+        .where(HistoryRun.job_id == job_id)
+        .order_by(HistoryRun.id)
+    )
+    return {wftask_id: (run_id, status) for wftask_id, run_id, status in rows if wftask_id}
+
+
+async def take_units(session: AsyncSession, run_id: int) -> list[HistoryUnit]:
+    """Delete the run's units (their image cache rows go with them); return them, in order."""
+    units = list(
+        await session.scalars(
+            select(HistoryUnit).where(HistoryUnit.history_run_id == run_id).order_by(HistoryUnit.id)
+        )
+    )
+    if units:
+        await session.execute(delete(HistoryUnit).where(HistoryUnit.history_run_id == run_id))
+    return units
 
 
 async def set_unit_statuses(session: AsyncSession, statuses: Mapping[int, UnitStatus]) -> None:

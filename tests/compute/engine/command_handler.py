@@ -62,6 +62,15 @@ class CommandHandler:
     async def lost(self, ref_id: int, reason: str, context: RunContext) -> None:
         _write(context, ref_id, "lost", reason + "\n")
 
+    async def resumable(self, ref_id: int, context: RunContext) -> bool:
+        """True once a test called `make_resumable` for the job."""
+        return (folder(context.settings) / f"{ref_id}.resumable").exists()
+
+
+def make_resumable(settings: Settings, ref_id: int) -> None:
+    """Let job `ref_id` be queued again when its worker shuts down or dies."""
+    (folder(settings) / f"{ref_id}.resumable").touch()
+
 
 class StubbornHandler:
     kind = STUBBORN_KIND
@@ -76,6 +85,9 @@ class StubbornHandler:
 
     async def lost(self, ref_id: int, reason: str, context: RunContext) -> None:
         _write(context, ref_id, "lost", reason + "\n")
+
+    async def resumable(self, ref_id: int, context: RunContext) -> bool:
+        return False
 
 
 register(CommandHandler())

@@ -3,24 +3,21 @@
 import contextlib
 import os
 import signal
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import kombu
 import pytest
-import redis
 from pydantic import SecretStr
 
 from qfractal.compute.engine.celery_app import CeleryEngine
 from qfractal.config import Settings
 from tests.compute.checks import group_is_gone, max_overlap
-from tests.compute.engine.command_handler import report, write_commands
+from tests.compute.engine.celery_worker import RABBITMQ, REDIS, delete_queue, worker
+from tests.compute.engine.command_handler import make_resumable, report, write_commands
 from tests.compute.engine.conftest import (
-    REPO_ROOT,
     SessionMaker,
     enqueue,
     load,
@@ -35,8 +32,6 @@ from tests.e2e.live_server import qfractal
 
 pytestmark = pytest.mark.e2e
 
-REDIS = "redis://127.0.0.1:6379/0"
-RABBITMQ = "amqp://guest:guest@127.0.0.1:5672//"
 LEASE = 3.0
 """Longer than the in-process tests' lease: a worker is a separate, busier process."""
 
@@ -61,18 +56,6 @@ def settings(settings: Settings, broker: str) -> Iterator[Settings]:
     delete_queue(broker, celery_settings.celery_queue)
 
 
-def delete_queue(broker: str, name: str) -> None:
-    """Leave nothing of the test's queue in the broker."""
-    if broker.startswith("redis"):
-        keys = (name, f"_kombu.binding.{name}", f"_kombu.binding_permanent.{name}")
-        with redis.Redis.from_url(broker) as client:
-            client.delete(*keys)
-        return
-    with kombu.Connection(broker) as connection:
-        connection.default_channel.queue_delete(name)
-        connection.default_channel.exchange_delete(name)
-
-
 @pytest.fixture
 async def engine(settings: Settings, sessionmaker: SessionMaker) -> AsyncIterator[CeleryEngine]:
     """The API side, as in `qfractal serve`: sends jobs and sweeps."""
@@ -80,31 +63,6 @@ async def engine(settings: Settings, sessionmaker: SessionMaker) -> AsyncIterato
     await engine.start()
     yield engine
     await engine.stop()
-
-
-@contextlib.contextmanager
-def worker(settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    env = process_env(
-        settings,
-        QFRACTAL_ENGINE="celery",
-        QFRACTAL_CELERY_BROKER_URL=settings.celery_broker_url.get_secret_value(),
-        QFRACTAL_CELERY_QUEUE=settings.celery_queue,
-        QFRACTAL_LOG_LEVEL="INFO",  # into the test's worker.log
-    )
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "qfractal", "worker", "--concurrency", "2"],
-            env=env,
-            cwd=REPO_ROOT,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
 
 
 async def test_a_worker_runs_the_jobs_the_api_sends(
@@ -180,6 +138,28 @@ async def test_sigterm_fails_the_running_job_and_the_worker_exits(
     assert (job.status, job.error) == ("failed", reason)
     assert report(settings, 1, "lost") == reason + "\n"
     assert group_is_gone(pgid)
+
+
+async def test_sigterm_sends_a_resumable_job_back_to_the_broker_for_another_worker(
+    settings: Settings, sessionmaker: SessionMaker, engine: CeleryEngine, tmp_path: Path
+) -> None:
+    with worker(settings, tmp_path / "worker.log") as process:
+        write_commands(settings, 1, pgid_command(tmp_path / "pgid"))
+        make_resumable(settings, 1)
+        job_id = await enqueue(sessionmaker, 1)
+        await engine.wake(job_id)
+        await read_pgid(tmp_path / "pgid")
+        first_worker = (await load(sessionmaker, job_id)).worker_id
+
+        write_commands(settings, 1, ["true"])  # what the resumed run has left to do
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 0
+
+    assert (await load(sessionmaker, job_id)).status == "queued"
+    with worker(settings, tmp_path / "worker-2.log"):
+        job = await wait_for_status(sessionmaker, job_id, "done")
+    assert job.worker_id != first_worker
+    assert report(settings, 1, "lost") is None
 
 
 @pytest.mark.parametrize("broker", [RABBITMQ], ids=["rabbitmq"])

@@ -14,7 +14,12 @@ from qfractal.compute.models import EngineJob
 from qfractal.config import Settings
 from qfractal.db.types import utc_now
 from tests.compute.checks import group_is_gone, max_overlap
-from tests.compute.engine.command_handler import STUBBORN_KIND, report, write_commands
+from tests.compute.engine.command_handler import (
+    STUBBORN_KIND,
+    make_resumable,
+    report,
+    write_commands,
+)
 from tests.compute.engine.conftest import (
     HEARTBEAT,
     LEASE,
@@ -189,6 +194,55 @@ async def test_shutdown_fails_the_running_job_and_kills_its_processes(
     assert (job.status, job.error) == ("failed", reason)
     assert report(settings, 1, "lost") == reason + "\n"
     assert group_is_gone(pgid)
+
+
+async def test_shutdown_queues_a_resumable_job_again_for_the_next_engine(
+    settings: Settings, sessionmaker: SessionMaker, tmp_path: Path
+) -> None:
+    engine = EmbeddedEngine(runtime(settings, sessionmaker))
+    await engine.start()
+    write_commands(settings, 1, pgid_command(tmp_path / "pgid"))
+    make_resumable(settings, 1)
+    job_id = await enqueue(sessionmaker, 1)
+    await engine.wake()
+    await read_pgid(tmp_path / "pgid")
+
+    await engine.stop()
+
+    job = await load(sessionmaker, job_id)
+    assert (job.status, job.worker_id, job.error) == ("queued", None, None)
+    assert report(settings, 1, "lost") is None
+    write_commands(settings, 1, ["true"])  # what the resumed run has left to do
+    restarted = EmbeddedEngine(runtime(settings, sessionmaker))
+    await restarted.start()
+    try:
+        job = await wait_for_status(sessionmaker, job_id, "done")
+    finally:
+        await restarted.stop()
+    assert report(settings, 1, "started") == engine.worker_id + restarted.worker_id
+
+
+async def test_a_resumable_job_whose_worker_vanished_is_queued_again_and_run(
+    settings: Settings, sessionmaker: SessionMaker, engine: EmbeddedEngine
+) -> None:
+    write_commands(settings, 1, ["true"])
+    make_resumable(settings, 1)
+    async with sessionmaker() as session, session.begin():
+        row = EngineJob(
+            kind="test.command",
+            ref_id=1,
+            status="running",
+            worker_id="gone-host:4242:abcdef",
+            started_at=utc_now(),
+            heartbeat_at=utc_now(),
+        )
+        session.add(row)
+
+    job = await wait_for_status(sessionmaker, row.id, "done")
+
+    assert job.worker_id == engine.worker_id
+    assert report(settings, 1, "lost") is None
+    assert report(settings, 1, "started") == engine.worker_id
 
 
 async def test_a_job_whose_worker_vanished_is_failed_by_the_sweeper(

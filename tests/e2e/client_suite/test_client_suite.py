@@ -228,6 +228,7 @@ def _table(outcomes: list[Outcome], seconds: float) -> str:
     return "\n".join(lines)
 
 
+@pytest.mark.timeout(2400)  # a whole pytest run of its own, with its venv built on the way
 def test_fractal_client_suite(
     server: LiveServer,
     mock_wheels: MockWheels,

@@ -60,10 +60,17 @@ async def add_wftask(
 
 
 async def scripted_task(
-    client: httpx.AsyncClient, user: Account, name: str, *, task_type: str, **fields: Any
+    client: httpx.AsyncClient,
+    user: Account,
+    name: str,
+    *,
+    task_type: str,
+    python: str = sys.executable,
+    **fields: Any,
 ) -> int:
-    """A task running `scripted_task.py` (the sides its type needs)."""
-    command = f"{sys.executable} {SCRIPTED_TASK}"
+    """A task running `scripted_task.py` (the sides its type needs) with `python` (it
+    needs only the standard library)."""
+    command = f"{python} {SCRIPTED_TASK}"
     body: dict[str, Any] = {"name": name, "type": task_type, **fields}
     if task_type != "parallel":
         body["command_non_parallel"] = command
@@ -72,6 +79,40 @@ async def scripted_task(
     response = await client.post("/api/v2/task/", json=body, headers=user.headers)
     assert response.status_code == 201, response.text
     return response.json()["id"]
+
+
+async def slow_workflow(
+    client: httpx.AsyncClient, user: Account, tmp_path: Path, *, images: int = 3
+) -> tuple[Setup, Path]:
+    """A workflow of two scripted tasks over `images` images; the first one's calls, two
+    at a time, sleep a minute with a child `sleep` in their process group and leave
+    their pids in the returned folder (see `started_calls`)."""
+    setup = await make_setup(client, user, tmp_path)
+    urls = [f"{setup.zarr_dir}/{i}.zarr" for i in range(images)]
+    await add_images(client, user, setup, [{"zarr_url": url} for url in urls])
+    task = await scripted_task(client, user, "slow", task_type="parallel")
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    await add_wftask(
+        client,
+        user,
+        setup,
+        task,
+        args_parallel={"sleep": 60, "pid_dir": str(pid_dir)},
+        meta_parallel={"parallel_tasks_per_job": 2},
+    )
+    await add_wftask(client, user, setup, task)
+    return setup, pid_dir
+
+
+async def started_calls(pid_dir: Path, count: int, timeout: float = 30) -> list[tuple[int, int]]:
+    """(pid, child pid) of each call of a `slow_workflow`, once `count` calls have started.
+    Each call leads its own process group."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(files := sorted(pid_dir.glob("*.pid"))) < count:
+        assert asyncio.get_running_loop().time() < deadline, f"only {len(files)} calls started"
+        await asyncio.sleep(0.05)
+    return [tuple(map(int, path.read_text().split())) for path in files]  # type: ignore[misc]
 
 
 def job_url(setup: Setup, job_id: int, action: str = "") -> str:
@@ -92,17 +133,26 @@ async def submit(
 
 
 async def wait_for_job(
-    client: httpx.AsyncClient, user: Account, setup: Setup, job_id: int
+    client: httpx.AsyncClient,
+    user: Account,
+    setup: Setup,
+    job_id: int,
+    *,
+    archived: bool = True,
+    timeout: float = JOB_TIMEOUT,
 ) -> dict[str, Any]:
-    """Poll the job until the engine has ended it."""
-    deadline = asyncio.get_running_loop().time() + JOB_TIMEOUT
+    """Poll the job until the engine has ended it and, if `archived`, zipped its folder
+    (the runner ends the job first, then archives; the worker may be another process)."""
+    deadline = asyncio.get_running_loop().time() + timeout
     while True:
         response = await client.get(job_url(setup, job_id), headers=user.headers)
         assert response.status_code == 200, response.text
         job = response.json()
         if job["status"] != "submitted":
-            return job
-        assert asyncio.get_running_loop().time() < deadline, f"job {job_id} still submitted"
+            folder = job["working_dir"]
+            if not (archived and folder and Path(folder).exists()):
+                return job
+        assert asyncio.get_running_loop().time() < deadline, f"job {job_id} not ended: {job}"
         await asyncio.sleep(0.1)
 
 

@@ -34,7 +34,9 @@ def main() -> None:
     if "pid_dir" in args:
         child = subprocess.Popen(["sleep", "60"])
         record = Path(args["pid_dir"], f"{os.getpid()}.pid")
-        record.write_text(f"{os.getpid()} {child.pid}")
+        partial = record.with_suffix(".partial")  # renamed: readers never see it half-written
+        partial.write_text(f"{os.getpid()} {child.pid}")
+        partial.replace(record)
     time.sleep(args.get("sleep", 0))
     if args.get("fail") or zarr_url in args.get("fail_on", []):
         print(f"failing on purpose ({zarr_url})", file=sys.stderr, flush=True)

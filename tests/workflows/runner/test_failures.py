@@ -1,5 +1,6 @@
 """Failing calls, invalid outputs and job errors, with scripted tasks (`scripted_task.py`)
-run as subprocesses by the job engine; and a re-run of the failed images only."""
+run as subprocesses by the job engine; and a re-run of the failed images only. Each test
+runs on both engines (`both_engines`)."""
 
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.conftest import Account
+from tests.workflows.runner.conftest import both_engines
 from tests.workflows.runner.helpers import (
     Setup,
     add_images,
@@ -19,6 +21,8 @@ from tests.workflows.runner.helpers import (
 )
 
 STATUS_KEY = "__wftask_dataset_image_status__"
+
+pytestmark = both_engines
 
 
 async def _with_images(
@@ -242,3 +246,35 @@ async def test_too_many_parallelization_items_fail_the_job(
     found = await history(app)
     (run,) = found.runs
     assert [unit.status for unit in found.units[run.id]] == ["failed"]  # the init call only
+
+
+async def test_an_executable_that_cannot_start_is_the_executor_error_log(
+    client: httpx.AsyncClient, user: Account, tmp_path: Path
+) -> None:
+    setup, _ = await _with_images(client, user, tmp_path, count=2)
+    missing = tmp_path / "no-such-task"
+    body = {"name": "missing", "type": "parallel", "command_parallel": str(missing)}
+    response = await client.post("/api/v2/task/", json=body, headers=user.headers)
+    assert response.status_code == 201, response.text
+    await add_wftask(client, user, setup, response.json()["id"])
+
+    job = await run_job(client, user, setup)
+
+    assert job["status"] == "failed"
+    error_log = job["executor_error_log"]
+    assert error_log.startswith(f"cannot start {missing}: ")
+    assert error_log.endswith("(and 1 more executor error(s))")
+    assert f"cannot start {missing}" in job["log"]
+
+
+async def test_a_task_that_fails_by_itself_leaves_no_executor_error_log(
+    client: httpx.AsyncClient, user: Account, tmp_path: Path
+) -> None:
+    setup, _ = await _with_images(client, user, tmp_path, count=1)
+    task = await scripted_task(client, user, "fails", task_type="non_parallel")
+    await add_wftask(client, user, setup, task, args_non_parallel={"fail": True})
+
+    job = await run_job(client, user, setup)
+
+    assert job["status"] == "failed"
+    assert job["executor_error_log"] is None

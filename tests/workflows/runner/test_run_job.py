@@ -1,5 +1,6 @@
 """Jobs of the mock task package, submitted through the API and run by the job engine
-with real subprocesses: images, type filters, history, accounting and the job folder."""
+with real subprocesses: images, type filters, history, accounting and the job folder.
+Each test runs on both engines (`both_engines`)."""
 
 import json
 import zipfile
@@ -9,6 +10,7 @@ import httpx
 from fastapi import FastAPI
 
 from tests.conftest import Account
+from tests.workflows.runner.conftest import both_engines
 from tests.workflows.runner.helpers import (
     add_images,
     add_wftask,
@@ -17,6 +19,8 @@ from tests.workflows.runner.helpers import (
     make_setup,
     run_job,
 )
+
+pytestmark = both_engines
 
 
 async def test_a_workflow_of_every_task_type(

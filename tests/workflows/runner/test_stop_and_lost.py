@@ -16,49 +16,29 @@ from qfractal.workflows.models import HistoryRun, HistoryUnit, Job
 from qfractal.workflows.runner.registration import handler
 from tests.compute.checks import group_is_gone
 from tests.conftest import Account
+from tests.workflows.runner.conftest import both_engines
 from tests.workflows.runner.helpers import (
     Setup,
-    add_images,
     add_wftask,
     history,
     job_url,
     make_setup,
     scripted_task,
+    slow_workflow,
+    started_calls,
     submit,
     wait_for_job,
 )
 
 
-async def _pid_files(folder: Path, count: int, timeout: float = 30) -> list[tuple[int, int]]:
-    """(pid, child pid) of each call, once `count` calls have started."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while len(files := sorted(folder.glob("*.pid"))) < count:
-        assert asyncio.get_running_loop().time() < deadline, f"only {len(files)} calls started"
-        await asyncio.sleep(0.05)
-    return [tuple(map(int, path.read_text().split())) for path in files]  # type: ignore[misc]
-
-
+@both_engines
 async def test_stopping_a_running_job_kills_its_calls(
     app: FastAPI, client: httpx.AsyncClient, user: Account, tmp_path: Path
 ) -> None:
-    setup = await make_setup(client, user, tmp_path)
-    urls = [f"{setup.zarr_dir}/{i}.zarr" for i in range(3)]
-    await add_images(client, user, setup, [{"zarr_url": url} for url in urls])
-    task = await scripted_task(client, user, "slow", task_type="parallel")
-    pid_dir = tmp_path / "pids"
-    pid_dir.mkdir()
-    await add_wftask(
-        client,
-        user,
-        setup,
-        task,
-        args_parallel={"sleep": 60, "pid_dir": str(pid_dir)},
-        meta_parallel={"parallel_tasks_per_job": 2},
-    )
-    await add_wftask(client, user, setup, task)
+    setup, pid_dir = await slow_workflow(client, user, tmp_path)
     job = await submit(client, user, setup)
 
-    calls = await _pid_files(pid_dir, 2)
+    calls = await started_calls(pid_dir, 2)
     assert not any(group_is_gone(pid) for pid, _ in calls)
     response = await client.get(
         job_url(setup, job["id"]), params={"show_tmp_logs": True}, headers=user.headers

@@ -1,0 +1,2 @@
+"""Deployments: named lists of quantum programs, owned by their user (routes
+`/quantum/deployments/`)."""

@@ -1,0 +1,2 @@
+"""Providers and their devices: the standard catalog, seeding, listing, status and
+calibration (routes `/quantum/provider/` and `/quantum/devices/`)."""

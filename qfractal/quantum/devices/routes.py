@@ -1,0 +1,202 @@
+"""Routes `/quantum/provider/` and `/quantum/devices/`: visible to every logged-in user."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query
+from pydantic import AfterValidator
+
+from qfractal.auth.dependencies import CurrentUser
+from qfractal.auth.schemas import no_nul
+from qfractal.db.session import SessionDep
+from qfractal.ids import MAX_ID, id_path, id_query
+from qfractal.quantum.devices import service
+from qfractal.quantum.devices.schemas import (
+    DeviceRead,
+    DeviceStatus,
+    ProviderRead,
+    SeedRefreshBody,
+    SimpleDevice,
+    TokenBody,
+)
+from qfractal.quantum.errors import PREFIX
+from qfractal.quantum.links import LinksDep
+from qfractal.quantum.schemas import error_responses
+
+router = APIRouter(prefix=PREFIX, tags=["Quantum providers and devices"])
+
+ProviderId = Annotated[int, id_path("ID of a quantum provider")]
+DeviceId = Annotated[int, id_path("ID of a quantum device")]
+ProviderQuery = Annotated[int, id_query("ID of a quantum provider")]
+ProviderNameQuery = Annotated[
+    str | None,
+    Query(max_length=64, description="Provider name (IBM, AWS, RIGETTI, QMWARE), any case."),
+    AfterValidator(lambda value: value if value is None else no_nul(value)),
+]
+TokenHeader = Annotated[
+    str | None,
+    Header(alias="X-Qunicorn-Provider-Token", description="The user's provider token."),
+]
+SeedTokenHeader = Annotated[
+    str | None,
+    Header(
+        alias="XQunicornProviderToken",
+        description="The same token under the header name qunicorn v1.0.4 really reads.",
+    ),
+]
+
+
+@router.get("/provider/", response_model=list[ProviderRead], responses=error_responses())
+async def list_providers(
+    user: CurrentUser, session: SessionDep, links: LinksDep, name: ProviderNameQuery = None
+) -> list[ProviderRead]:
+    """The providers with the languages their pilots take; `?name=` picks one by name."""
+    providers = await service.list_providers(session, name=name)
+    return [ProviderRead.of(provider, links) for provider in providers]
+
+
+@router.get("/provider/{provider_id}/", response_model=ProviderRead, responses=error_responses(404))
+async def get_provider(
+    provider_id: ProviderId, user: CurrentUser, session: SessionDep, links: LinksDep
+) -> ProviderRead:
+    """One provider."""
+    return ProviderRead.of(await service.get_provider(session, provider_id), links)
+
+
+@router.get("/devices/", response_model=list[SimpleDevice], responses=error_responses())
+async def list_devices(
+    user: CurrentUser,
+    session: SessionDep,
+    links: LinksDep,
+    provider: Annotated[int | None, id_query("Only devices of this provider (ID).")] = None,
+    min_qubits: Annotated[
+        int | None,
+        Query(
+            alias="min-qubits",
+            ge=-MAX_ID,
+            le=MAX_ID,
+            description="At least this many qubits; devices without a limit (-1) pass.",
+        ),
+    ] = None,
+    is_simulator: Annotated[bool | None, Query(alias="is-simulator")] = None,
+    is_local: Annotated[bool | None, Query(alias="is-local")] = None,
+) -> list[SimpleDevice]:
+    """The devices that pass every filter given."""
+    devices = await service.list_devices(
+        session,
+        provider_id=provider,
+        min_qubits=min_qubits,
+        is_simulator=is_simulator,
+        is_local=is_local,
+    )
+    return [SimpleDevice.of(device, links) for device in devices]
+
+
+@router.post("/devices/", response_model=list[SimpleDevice], responses=error_responses(404, 501))
+async def refresh_devices(
+    provider: ProviderQuery,
+    user: CurrentUser,
+    session: SessionDep,
+    links: LinksDep,
+    body: Annotated[TokenBody | None, Body()] = None,
+) -> list[SimpleDevice]:
+    """Update the provider's device list from its cloud with the user's token.
+
+    Not available yet: 404 for an unknown provider, else 501.
+    """
+    found = await service.get_provider(session, provider)
+    devices = await service.refresh_devices(found, token=body.token if body else None)
+    return [SimpleDevice.of(device, links) for device in devices]
+
+
+@router.put(
+    "/devices/",
+    response_model=list[SimpleDevice],
+    responses=error_responses(404, 501),
+    deprecated=True,
+)
+async def refresh_devices_seed(
+    body: SeedRefreshBody, user: CurrentUser, session: SessionDep, links: LinksDep
+) -> list[SimpleDevice]:
+    """2023 form of `POST /quantum/devices/?provider=`: the provider by name in the body."""
+    found = await service.get_provider_by_name(session, body.provider_name)
+    devices = await service.refresh_devices(found, token=body.token)
+    return [SimpleDevice.of(device, links) for device in devices]
+
+
+@router.get("/devices/{device_id}/", response_model=DeviceRead, responses=error_responses(404))
+async def get_device(
+    device_id: DeviceId, user: CurrentUser, session: SessionDep, links: LinksDep
+) -> DeviceRead:
+    """One device, with its provider."""
+    return DeviceRead.of(await service.get_device(session, device_id), links)
+
+
+_STATUS_ERRORS = error_responses(400, 404, 501)
+
+
+@router.get("/devices/{device_id}/status/", response_model=DeviceStatus, responses=_STATUS_ERRORS)
+async def get_device_status(
+    device_id: DeviceId,
+    user: CurrentUser,
+    session: SessionDep,
+    token: TokenHeader = None,
+    seed_token: SeedTokenHeader = None,
+) -> DeviceStatus:
+    """Whether the device takes jobs. Local devices need no token; a cloud device of a
+    provider that needs one without a token is 400; cloud devices are 501 for now."""
+    device = await service.get_device(session, device_id)
+    return DeviceStatus(available=await service.device_status(device, token=token or seed_token))
+
+
+@router.get(
+    "/devices/{device_id}/calibration/",
+    response_model=dict[str, Any],
+    responses=_STATUS_ERRORS,
+)
+async def get_device_calibration(
+    device_id: DeviceId,
+    user: CurrentUser,
+    session: SessionDep,
+    token: TokenHeader = None,
+    seed_token: SeedTokenHeader = None,
+) -> dict[str, Any]:
+    """Calibration data: the configuration of `aer_simulator`; 501 for providers without
+    calibration data (AWS, RIGETTI, QMWARE) and, for now, for IBM cloud devices."""
+    device = await service.get_device(session, device_id)
+    return await service.device_calibration(device, token=token or seed_token)
+
+
+async def post_device_status(
+    device_id: DeviceId, body: TokenBody, user: CurrentUser, session: SessionDep
+) -> DeviceStatus:
+    """Deprecated form of GET `status/` with the token in the body."""
+    device = await service.get_device(session, device_id)
+    return DeviceStatus(available=await service.device_status(device, token=body.token))
+
+
+async def post_device_calibration(
+    device_id: DeviceId, body: TokenBody, user: CurrentUser, session: SessionDep
+) -> dict[str, Any]:
+    """Deprecated form of GET `calibration/` with the token in the body."""
+    device = await service.get_device(session, device_id)
+    return await service.device_calibration(device, token=body.token)
+
+
+# qunicorn v1.0.4 has these with a trailing slash, the 2023 API without.
+for _suffix in ("/", ""):
+    router.add_api_route(
+        "/devices/{device_id}/status" + _suffix,
+        post_device_status,
+        methods=["POST"],
+        response_model=DeviceStatus,
+        responses=_STATUS_ERRORS,
+        deprecated=True,
+    )
+    router.add_api_route(
+        "/devices/{device_id}/calibration" + _suffix,
+        post_device_calibration,
+        methods=["POST"],
+        response_model=dict[str, Any],
+        responses=_STATUS_ERRORS,
+        deprecated=True,
+    )
