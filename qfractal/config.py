@@ -121,6 +121,28 @@ class Settings(BaseSettings):
         description="Celery queue of the engine's tasks: one per server sharing a broker.",
     )
 
+    ibm_token: SecretStr | None = Field(
+        default=None,
+        description="IBM Quantum token for IBM cloud devices, when a job request gives none.",
+    )
+    ibm_instance: str | None = Field(
+        default=None, description="IBM Quantum instance (CRN) of IBM cloud jobs; default: any."
+    )
+    aws_access_key_id: SecretStr | None = Field(
+        default=None, description="AWS access key of Braket cloud jobs."
+    )
+    aws_secret_access_key: SecretStr | None = Field(
+        default=None, description="AWS secret key of Braket cloud jobs."
+    )
+    aws_region: str = Field(default="us-east-1", description="AWS region of Braket cloud jobs.")
+    aws_s3_bucket: str | None = Field(
+        default=None, description="S3 bucket where Braket writes the results of cloud tasks."
+    )
+    aws_s3_prefix: str = Field(default="qfractal", description="Key prefix of those results.")
+    qmware_url: str | None = Field(default=None, description="Base URL of QMware's API.")
+    qmware_api_key: SecretStr | None = Field(default=None, description="QMware API key.")
+    qmware_api_key_id: SecretStr | None = Field(default=None, description="QMware API key id.")
+
     @field_validator("engine_handler_modules", mode="before")
     @classmethod
     def _split_modules(cls, value: object) -> object:

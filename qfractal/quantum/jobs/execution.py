@@ -22,6 +22,7 @@ from typing import Any
 from qfractal.errors import QfractalError
 from qfractal.quantum.enums import JobType
 from qfractal.quantum.jobs.python_programs import CollectedCircuit
+from qfractal.quantum.pilots.cloud import CloudAccess, run_cloud
 from qfractal.quantum.results.errors import UnsupportedProgram
 from qfractal.quantum.results.layout import layout_from_quil, layout_of_program
 from qfractal.quantum.results.simulators import (
@@ -41,13 +42,14 @@ TextForms = dict[Language, tuple[str, int]]
 
 @dataclass(frozen=True)
 class ProgramTask:
-    """One program to run. `max_qubits` is the device's limit (-1: none); `collected`
-    is what the sandbox made of a `*_PYTHON` program; `cached_forms` are text forms of
-    the program from earlier runs, to start conversions from."""
+    """One program to run, on a local `simulator` or, when that is None, on a cloud
+    device with `cloud` access. `max_qubits` is the device's limit (-1: none);
+    `collected` is what the sandbox made of a `*_PYTHON` program; `cached_forms` are
+    text forms of the program from earlier runs, to start conversions from."""
 
     language: Language
     source: str
-    simulator: LocalSimulator
+    simulator: LocalSimulator | None
     device_name: str
     max_qubits: int
     job_type: JobType
@@ -55,6 +57,7 @@ class ProgramTask:
     observables: tuple[Any, ...] = ()
     cached_forms: TextForms = field(default_factory=dict)
     collected: str | bytes | None = None
+    cloud: CloudAccess | None = None
 
     def to_json(self) -> dict[str, Any]:
         collected: dict[str, str] | None = None
@@ -65,7 +68,7 @@ class ProgramTask:
         return {
             "language": self.language.value,
             "source": self.source,
-            "simulator": self.simulator.value,
+            "simulator": self.simulator.value if self.simulator else None,
             "deviceName": self.device_name,
             "maxQubits": self.max_qubits,
             "jobType": self.job_type.value,
@@ -73,6 +76,7 @@ class ProgramTask:
             "observables": list(self.observables),
             "cachedForms": {k.value: list(v) for k, v in self.cached_forms.items()},
             "collected": collected,
+            "cloud": self.cloud.to_json() if self.cloud else None,
         }
 
     @classmethod
@@ -88,7 +92,7 @@ class ProgramTask:
         return cls(
             language=Language(data["language"]),
             source=data["source"],
-            simulator=LocalSimulator(data["simulator"]),
+            simulator=LocalSimulator(data["simulator"]) if data["simulator"] else None,
             device_name=data["deviceName"],
             max_qubits=data["maxQubits"],
             job_type=JobType(data["jobType"]),
@@ -96,6 +100,7 @@ class ProgramTask:
             observables=tuple(data["observables"]),
             cached_forms={Language(k): (v[0], v[1]) for k, v in data["cachedForms"].items()},
             collected=value,
+            cloud=CloudAccess.from_json(data["cloud"]) if data.get("cloud") else None,
         )
 
 
@@ -195,6 +200,11 @@ def _run(task: ProgramTask, forms: ProgramForms) -> list[ResultData]:
 
 
 def _sample(task: ProgramTask, forms: ProgramForms) -> SampleResult:
+    if task.simulator is None:
+        if task.cloud is None:
+            raise UnsupportedProgram(f"device '{task.device_name}' is neither local nor cloud")
+        _check_width(task, layout_of_program(forms).num_qubits)
+        return run_cloud(task.cloud, forms, device_name=task.device_name, shots=task.shots)
     if task.simulator is LocalSimulator.AER:
         _, circuit = forms.to(Language.QISKIT)
         _check_width(task, circuit.num_qubits)

@@ -6,15 +6,16 @@ Each program, in deployment order:
 1. a `*_PYTHON` program runs in the sandbox first, which hands back its circuit
    (`python_programs`); its source never runs in this process;
 2. in a warm worker process of the pool (`workers`), the program is converted along
-   the fewest-step route to the simulator's language, starting from the forms cached by
-   earlier runs, and simulated (`execution`);
+   the fewest-step route to the simulator's (or cloud pilot's) language, starting from
+   the forms cached by earlier runs, and simulated, or sent to the provider's cloud
+   with the request's token or the server's credentials (`execution`, `pilots`);
 3. its results are saved at once, and `progress` becomes the percentage of programs
    with results.
 
 A program that fails gets an ERROR result with a message (tracebacks of unexpected
 errors go to the server log only) and the job ends ERROR; the other programs still run.
-Cloud devices get an ERROR result: their pilots are not implemented yet. A stop asked by
-the user (cancel) kills the running simulation; the job is CANCELED. A job cut short by
+A stop asked by the user (cancel) kills the running simulation (or the wait for a
+cloud provider, whose own job is not cancelled); the job is CANCELED. A job cut short by
 its worker's end is resumable: it runs again later, skipping the programs that have
 results. The provider token is decrypted only here and cleared when the job ends.
 """
@@ -48,6 +49,7 @@ from qfractal.quantum.models import (
     QuantumProgram,
     QuantumResult,
 )
+from qfractal.quantum.pilots.cloud import cloud_access
 from qfractal.quantum.results.simulators import LocalSimulator
 from qfractal.quantum.results.types import ResultData, ResultType
 from qfractal.quantum.secrets import UnreadableToken, open_token
@@ -162,18 +164,6 @@ async def _until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T:
     return task.result()
 
 
-def _cloud_results(plan: _Plan, token: str | None) -> list[ResultData]:
-    """A program on a cloud device, with the user's provider `token`: its pilot (IBM
-    Runtime, Braket, QMware) is not implemented yet, so an ERROR result."""
-    return [
-        error_result(
-            f"{plan.provider} cloud device '{plan.device_name}' needs cloud credentials and "
-            "the provider's cloud API, which this server does not call yet (not implemented,"
-            " 501)."
-        )
-    ]
-
-
 class QuantumJobHandler:
     """Runs `quantum_job` rows for the job engine."""
 
@@ -267,8 +257,10 @@ class QuantumJobHandler:
         Raises:
             SimulationStopped: `context.stop` was set; the simulation was killed.
         """
+        cloud = None
         if plan.simulator is None:
-            return _cloud_results(plan, self._provider_token(plan, context))
+            token = self._provider_token(plan, context)
+            cloud = cloud_access(plan.provider, token=token, settings=context.settings)
         try:
             collected = None
             if program.language.is_python:
@@ -292,6 +284,7 @@ class QuantumJobHandler:
                 observables=plan.observables,
                 cached_forms={} if program.language.is_python else self.cache.forms(program),
                 collected=collected,
+                cloud=cloud,
             )
             outcome = await simulate(task, settings=context.settings, stop=context.stop)
         except ProgramFailed as exc:
@@ -310,7 +303,7 @@ class QuantumJobHandler:
         return outcome.results
 
     def _provider_token(self, plan: _Plan, context: RunContext) -> str | None:
-        """The user's provider token, decrypted (for the cloud pilots)."""
+        """The token of the job request, decrypted (for the cloud pilots)."""
         if plan.token_sealed is None:
             return None
         try:

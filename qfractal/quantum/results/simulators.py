@@ -128,24 +128,45 @@ def run_braket_local(
         InvalidInput: bad `shots`.
         SimulationError: Braket failed.
     """
-    from braket.circuits import Circuit
     from braket.devices import LocalSimulator as BraketSimulator
 
     _check_shots(shots)
     layout = layout or layout_from_braket(circuit)
-    body = Circuit(ins for ins in circuit.instructions if ins.operator.name != "Measure")
-    num_qubits = max([layout.num_qubits, *(int(q) + 1 for q in body.qubits)])
-    samples = np.zeros((shots, num_qubits), dtype=np.uint8)
+    body, num_qubits = braket_measure_all(circuit, layout)
+    result = None
     if num_qubits:
-        body.measure(range(num_qubits))
         try:
             result = BraketSimulator("default").run(body, shots=shots).result()
         except Exception as exc:
             raise SimulationError(f"Braket's local simulator failed: {exc}") from exc
+    counts = braket_counts(result, layout, shots=shots, num_qubits=num_qubits)
+    return SampleResult(counts, shots, layout.registers, {"backend": "braket_local_simulator"})
+
+
+def braket_measure_all(circuit: "Circuit", layout: ClassicalLayout) -> tuple["Circuit", int]:
+    """`circuit` without its measurements, then measuring qubits 0..n-1, and n: the qubits
+    of `layout` and every qubit a gate uses (nothing is measured when n is 0). Braket runs
+    only contiguous qubits; the classical bits come from `layout`, not from the circuit."""
+    from braket.circuits import Circuit
+
+    body = Circuit(ins for ins in circuit.instructions if ins.operator.name != "Measure")
+    num_qubits = max([layout.num_qubits, *(int(q) + 1 for q in body.qubits)])
+    if num_qubits:
+        body.measure(range(num_qubits))
+    return body, num_qubits
+
+
+def braket_counts(
+    result: Any, layout: ClassicalLayout, *, shots: int, num_qubits: int
+) -> dict[str, int]:
+    """Counts in `layout`'s keys from a Braket `GateModelQuantumTaskResult` of a circuit
+    from `braket_measure_all` (one column per measured qubit; qubits never measured, or
+    every qubit when `result` is None, read 0)."""
+    samples = np.zeros((shots, num_qubits), dtype=np.uint8)
+    if result is not None:
         columns = [int(q) for q in result.measured_qubits]
         samples[:, columns] = np.asarray(result.measurements, dtype=np.uint8)
-    counts = layout.counts_from_qubits(samples)
-    return SampleResult(counts, shots, layout.registers, {"backend": "braket_local_simulator"})
+    return layout.counts_from_qubits(samples)
 
 
 def run_pyquil_local(

@@ -260,24 +260,6 @@ async def test_python_programs_cannot_reach_the_server(
         assert "OSError" in errors[2] or "Error" in errors[2]
 
 
-async def test_cloud_devices_need_their_pilots_and_tokens_are_cleared(
-    app: FastAPI, client: httpx.AsyncClient, user: Account, seeded: None
-) -> None:
-    deployment = await deploy(client, user)
-    created = await submit(
-        client, user, deployment["id"], "ibm_perth", providerName="IBM", token="ibm-secret"
-    )
-    job = await wait_for_job(client, user, created["id"])
-    assert job["state"] == "ERROR"
-    assert job["finishedAt"] is not None
-    (message,) = _errors(job)
-    assert "cloud credentials" in message and "ibm_perth" in message
-    assert "ibm-secret" not in str(job)
-    async with app.state.database.sessionmaker() as session:
-        stored = await session.scalar(select(QuantumJob).where(QuantumJob.id == job["id"]))
-    assert stored is not None and stored.provider_token_sealed is None
-
-
 async def test_a_token_is_kept_sealed_only_for_cloud_devices(
     app: FastAPI, client: httpx.AsyncClient, user: Account, seeded: None
 ) -> None:
