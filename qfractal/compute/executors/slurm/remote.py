@@ -113,20 +113,21 @@ def main(args: list[str] | None = None) -> int:
     started = _now()
     forwarder = _SignalForwarder(options.kill_grace)
     forwarder.install()
-    try:
-        returncode = _run(_read_input(options.input_file), forwarder)
-        result: dict[str, Any] = {"ok": returncode == 0, "returncode": returncode}
-    except Exception as exc:
-        result = {
-            "ok": False,
-            "error_type": type(exc).__name__,
-            "message": str(exc),
-            "traceback": traceback.format_exc(),
-        }
+    try:  # a cancelled job's step gets SIGTERM more than once: keep it handled until written
+        try:
+            returncode = _run(_read_input(options.input_file), forwarder)
+            result: dict[str, Any] = {"ok": returncode == 0, "returncode": returncode}
+        except Exception as exc:
+            result = {
+                "ok": False,
+                "error_type": type(exc).__name__,
+                "message": str(exc),
+                "traceback": traceback.format_exc(),
+            }
+        result |= {"started_at": started, "ended_at": _now()}
+        _write_atomically(options.output_file, result)
     finally:
         forwarder.uninstall()
-    result |= {"started_at": started, "ended_at": _now()}
-    _write_atomically(options.output_file, result)
     return 0
 
 
