@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_object_session
 from sqlalchemy.orm import selectinload
 
 from qfractal.config import Settings
-from qfractal.db.integrity import flush_or_raise
 from qfractal.errors import BadRequest, NotFound
 from qfractal.quantum.devices.calibration import aer_configuration
 from qfractal.quantum.enums import UNLIMITED_QUBITS, ProviderName
@@ -222,5 +221,4 @@ async def _upsert_devices(
         device.num_qubits = info.num_qubits
         device.is_simulator = info.is_simulator
         device.is_local = info.is_local
-    busy = BadRequest(f"The devices of {provider.name} are being refreshed by another request.")
-    await flush_or_raise(session, busy)
+    await session.flush()
