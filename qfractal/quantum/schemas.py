@@ -117,12 +117,11 @@ class ErrorBody(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "The object is in a state that does not allow this, or a credential is missing.",
+    400: "The object is in a state that does not allow this.",
     401: "Not logged in.",
     404: "No such object among those the user may see.",
     422: "Invalid parameters or body; `errors` names the fields.",
     501: "The provider or this server does not support this yet.",
-    502: "The provider's cloud failed or refused the request.",
 }
 
 

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query
 from pydantic import AfterValidator
 
-from qfractal.auth.dependencies import CurrentUser, SettingsDep
+from qfractal.auth.dependencies import CurrentUser
 from qfractal.auth.schemas import no_nul
 from qfractal.db.session import SessionDep
 from qfractal.ids import MAX_ID, id_path, id_query
@@ -91,46 +91,35 @@ async def list_devices(
     return [SimpleDevice.of(device, links) for device in devices]
 
 
-@router.post(
-    "/devices/", response_model=list[SimpleDevice], responses=error_responses(400, 404, 502)
-)
+@router.post("/devices/", response_model=list[SimpleDevice], responses=error_responses(404, 501))
 async def refresh_devices(
     provider: ProviderQuery,
     user: CurrentUser,
     session: SessionDep,
     links: LinksDep,
-    settings: SettingsDep,
     body: Annotated[TokenBody | None, Body()] = None,
 ) -> list[SimpleDevice]:
-    """Update the provider's device list and return its devices; 404 for an unknown provider.
+    """Update the provider's device list from its cloud with the user's token.
 
-    IBM: the runtime's fake devices (`fake_*`, simulated in this server) and, with a token,
-    the account's backends (added or updated by name, never deleted); 502 if IBM fails the
-    call. The other providers' device lists are fixed: their devices as they are.
+    Not available yet: 404 for an unknown provider, else 501.
     """
     found = await service.get_provider(session, provider)
-    devices = await service.refresh_devices(
-        found, token=body.token if body else None, settings=settings
-    )
+    devices = await service.refresh_devices(found, token=body.token if body else None)
     return [SimpleDevice.of(device, links) for device in devices]
 
 
 @router.put(
     "/devices/",
     response_model=list[SimpleDevice],
-    responses=error_responses(400, 404, 502),
+    responses=error_responses(404, 501),
     deprecated=True,
 )
 async def refresh_devices_seed(
-    body: SeedRefreshBody,
-    user: CurrentUser,
-    session: SessionDep,
-    links: LinksDep,
-    settings: SettingsDep,
+    body: SeedRefreshBody, user: CurrentUser, session: SessionDep, links: LinksDep
 ) -> list[SimpleDevice]:
     """2023 form of `POST /quantum/devices/?provider=`: the provider by name in the body."""
     found = await service.get_provider_by_name(session, body.provider_name)
-    devices = await service.refresh_devices(found, token=body.token, settings=settings)
+    devices = await service.refresh_devices(found, token=body.token)
     return [SimpleDevice.of(device, links) for device in devices]
 
 
@@ -142,7 +131,7 @@ async def get_device(
     return DeviceRead.of(await service.get_device(session, device_id), links)
 
 
-_STATUS_ERRORS = error_responses(400, 404, 501, 502)
+_STATUS_ERRORS = error_responses(400, 404, 501)
 
 
 @router.get("/devices/{device_id}/status/", response_model=DeviceStatus, responses=_STATUS_ERRORS)
@@ -150,17 +139,13 @@ async def get_device_status(
     device_id: DeviceId,
     user: CurrentUser,
     session: SessionDep,
-    settings: SettingsDep,
     token: TokenHeader = None,
     seed_token: SeedTokenHeader = None,
 ) -> DeviceStatus:
-    """Whether the device takes jobs. Local devices and IBM's fake devices need no token;
-    an IBM cloud device needs one (400 without); QMware and AWS devices are asked with the
-    server's account (400 naming its settings when it is not configured); 502 if the
-    provider's cloud fails the call."""
+    """Whether the device takes jobs. Local devices need no token; a cloud device of a
+    provider that needs one without a token is 400; cloud devices are 501 for now."""
     device = await service.get_device(session, device_id)
-    available = await service.device_status(device, token=token or seed_token, settings=settings)
-    return DeviceStatus(available=available)
+    return DeviceStatus(available=await service.device_status(device, token=token or seed_token))
 
 
 @router.get(
@@ -182,16 +167,11 @@ async def get_device_calibration(
 
 
 async def post_device_status(
-    device_id: DeviceId,
-    body: TokenBody,
-    user: CurrentUser,
-    session: SessionDep,
-    settings: SettingsDep,
+    device_id: DeviceId, body: TokenBody, user: CurrentUser, session: SessionDep
 ) -> DeviceStatus:
     """Deprecated form of GET `status/` with the token in the body."""
     device = await service.get_device(session, device_id)
-    available = await service.device_status(device, token=body.token, settings=settings)
-    return DeviceStatus(available=available)
+    return DeviceStatus(available=await service.device_status(device, token=body.token))
 
 
 async def post_device_calibration(
