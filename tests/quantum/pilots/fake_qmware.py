@@ -8,6 +8,8 @@ request's `programParameters`. A job answers RUNNING for a few polls, then SUCCE
 
 import itertools
 import json
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,7 +57,7 @@ class FakeQmware:
         shots = next(int(p["value"]) for p in body["programParameters"] if p["name"] == "shots")
         with self.lock:
             job_id = f"job-{next(self.ids)}"
-            self.jobs[job_id] = {"polls": 0, "result": simulate(body["code"]["code"], shots)}
+            self.jobs[job_id] = {"polls": 0, "code": body["code"]["code"], "shots": shots}
         return job_id
 
     def poll(self, job_id: str) -> tuple[int, dict[str, Any]]:
@@ -70,23 +72,42 @@ class FakeQmware:
             if job["polls"] <= self.failing_polls + self.running_polls:
                 return 200, {"id": job_id, "status": "RUNNING"}
         if self.final_status == "SUCCESS":
-            value = self.out_value if self.out_value is not None else [{"result": job["result"]}]
+            value = self.out_value
+            if value is None:  # simulated once the job succeeds (a child process: slow)
+                value = [{"result": simulate(job["code"], job["shots"])}]
             out = {"type": "application/json", "value": json.dumps(value)}
             return 200, {"id": job_id, "status": "SUCCESS", "out": out}
         return 200, {"id": job_id, "status": self.final_status, "message": self.error_message}
 
 
-def simulate(qasm2: str, shots: int) -> list[dict[str, int]]:
-    """Aer's counts of the program, each outcome an integer over the classical bits."""
-    from qiskit import qasm2 as qiskit_qasm2
-    from qiskit import transpile
-    from qiskit_aer import AerSimulator
+_SIMULATE = """
+import json, sys
+from qiskit import qasm2, transpile
+from qiskit_aer import AerSimulator
 
-    circuit = qiskit_qasm2.loads(qasm2)
-    simulator = AerSimulator()
-    result = simulator.run(transpile(circuit, simulator), shots=shots).result()
-    counts = result.data(0).get("counts", {})
-    return [{"number": int(key, 16), "hits": hits} for key, hits in counts.items()]
+circuit = qasm2.loads(sys.stdin.read())
+simulator = AerSimulator()
+result = simulator.run(transpile(circuit, simulator), shots=int(sys.argv[1])).result()
+counts = result.data(0).get("counts", {})
+print(json.dumps([{"number": int(key, 16), "hits": hits} for key, hits in counts.items()]))
+"""
+
+
+def simulate(qasm2: str, shots: int) -> list[dict[str, int]]:
+    """Aer's counts of the program, each outcome an integer over the classical bits.
+
+    Computed in a child process: Qiskit called from this server's request threads
+    crashed the test process (a segfault inside qiskit) once other tests had used it.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _SIMULATE, str(shots)],
+        input=qasm2,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return json.loads(done.stdout)
 
 
 class _Handler(BaseHTTPRequestHandler):
