@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Header, Query
 from pydantic import AfterValidator
 
-from qfractal.auth.dependencies import CurrentUser
+from qfractal.auth.dependencies import CurrentUser, SettingsDep
 from qfractal.auth.schemas import no_nul
 from qfractal.db.session import SessionDep
 from qfractal.ids import MAX_ID, id_path, id_query
@@ -157,13 +157,14 @@ async def get_device_calibration(
     device_id: DeviceId,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     token: TokenHeader = None,
     seed_token: SeedTokenHeader = None,
 ) -> dict[str, Any]:
     """Calibration data: the configuration of `aer_simulator`; 501 for providers without
     calibration data (AWS, RIGETTI, QMWARE) and, for now, for IBM cloud devices."""
     device = await service.get_device(session, device_id)
-    return await service.device_calibration(device, token=token or seed_token)
+    return await service.device_calibration(device, token=token or seed_token, settings=settings)
 
 
 async def post_device_status(
@@ -175,11 +176,15 @@ async def post_device_status(
 
 
 async def post_device_calibration(
-    device_id: DeviceId, body: TokenBody, user: CurrentUser, session: SessionDep
+    device_id: DeviceId,
+    body: TokenBody,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Deprecated form of GET `calibration/` with the token in the body."""
     device = await service.get_device(session, device_id)
-    return await service.device_calibration(device, token=body.token)
+    return await service.device_calibration(device, token=body.token, settings=settings)
 
 
 # qunicorn v1.0.4 has these with a trailing slash, the 2023 API without.

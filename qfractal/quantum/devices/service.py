@@ -5,7 +5,6 @@ device, calibration of an IBM cloud device, refreshing the device list) need the
 provider's cloud API, which this server does not call yet: they answer 501.
 """
 
-import asyncio
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,10 +12,12 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from qfractal.config import Settings
 from qfractal.errors import BadRequest, NotFound
-from qfractal.quantum.devices.calibration import aer_configuration
+from qfractal.quantum.devices.calibration import AER_CONFIGURATION
 from qfractal.quantum.enums import UNLIMITED_QUBITS, ProviderName
 from qfractal.quantum.errors import NotSupported
+from qfractal.quantum.jobs.workers import worker_pool
 from qfractal.quantum.models import Device, Provider
 
 AER_DEVICE = "aer_simulator"
@@ -111,14 +112,18 @@ async def device_status(device: Device, *, token: str | None) -> bool:
     raise _cloud_api_needed(device, "status")
 
 
-async def device_calibration(device: Device, *, token: str | None) -> dict[str, Any]:
+async def device_calibration(
+    device: Device, *, token: str | None, settings: Settings
+) -> dict[str, Any]:
     """The device's calibration data; only IBM devices have any (Aer: its configuration)."""
     if device.provider.name != ProviderName.IBM.value:
         raise NotSupported(f"{device.provider.name} devices have no calibration data.")
     if device.is_local:
         if device.name != AER_DEVICE:
             raise NotSupported(f"Local device '{device.name}' has no calibration data.")
-        return await asyncio.to_thread(aer_configuration)
+        pool = await worker_pool(settings)
+        configuration: dict[str, Any] = await pool.run(AER_CONFIGURATION)
+        return configuration
     _require_token(device, token, "calibration")
     raise _cloud_api_needed(device, "calibration")
 
