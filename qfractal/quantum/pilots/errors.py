@@ -16,9 +16,5 @@ class CloudError(SimulationError):
     status_code = 502
 
 
-class PilotStopped(Exception):
-    """The caller's `stop` said to give up waiting for the cloud job (a cancel)."""
-
-
 class UnknownCloudDevice(InvalidInput):
     """No provider's device has this name."""

@@ -15,13 +15,12 @@ QMware pilot uses; our reference summary does not give them). `/health` is asked
 without them.
 
 Blocking (sync httpx, sleeps): call `run_qmware` in a pool worker, never in the server's
-event loop. QMware's API has no cancel: `stop` only stops the waiting, the remote job
-runs on (and is forgotten).
+event loop. QMware's API has no cancel: a cancelled job's pool worker is killed, and
+the remote job runs on (and is forgotten).
 """
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -32,7 +31,6 @@ from qfractal.errors import InvalidInput
 from qfractal.quantum.pilots.errors import (
     CloudError,
     MissingCredentials,
-    PilotStopped,
     UnknownCloudDevice,
 )
 from qfractal.quantum.results.layout import ClassicalLayout
@@ -48,8 +46,6 @@ BACKOFF = 1.2
 """Each wait between two polls is this much longer than the previous one."""
 MAX_POLL_FAILURES = 5
 """Consecutive polls that may fail for a passing reason (no connection, 5xx, 429)."""
-STOP_CHECK_SECONDS = 0.5
-"""How often `stop` is asked during a long wait."""
 TTL_AFTER_FINISHED_MS = 20 * 60 * 1000
 """How long QMware keeps a finished job's result for us to fetch."""
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -84,7 +80,6 @@ def run_qmware(
     poll_seconds: float = 1.0,
     max_poll_seconds: float = 60.0,
     timeout: float = 24 * 3600,
-    stop: Callable[[], bool] | None = None,
 ) -> SampleResult:
     """Run an OpenQASM 2 program on QMware's `device_name` and return its counts.
 
@@ -99,7 +94,6 @@ def run_qmware(
         poll_seconds: the first wait before polling the job; then 1.2 times longer each
             time, up to `max_poll_seconds`.
         timeout: give up after this many seconds (also sent as QMware's execution limit).
-        stop: asked during the waits; True gives up (the remote job is not canceled).
 
     Raises:
         UnknownCloudDevice: a device other than `dev` and `dev-gpu`.
@@ -107,7 +101,6 @@ def run_qmware(
         MissingCredentials: no account, or one with an empty field.
         CloudError: an HTTP error, a job ended ERROR/TIMEOUT/CANCELED (or in an unknown
             status), an answer that cannot be read, or `timeout` passed.
-        PilotStopped: `stop` returned True.
     """
     code_type = CODE_TYPES.get(device_name)
     if code_type is None:
@@ -119,7 +112,6 @@ def run_qmware(
     account = _checked(account)
     where = f"QMware device '{device_name}'"
     deadline = time.monotonic() + timeout
-    _check_stop(stop, where)
     body = {
         "name": JOB_NAME,
         "maxExecutionTimeInMs": int(timeout * 1000),
@@ -138,7 +130,6 @@ def run_qmware(
             max_poll_seconds=max_poll_seconds,
             deadline=deadline,
             timeout=timeout,
-            stop=stop,
         )
     counts = _counts(job, layout, f"{where}, job {job_id}")
     extra = {"backend": device_name, "qmwareJobId": job_id}
@@ -206,13 +197,12 @@ def _wait(
     max_poll_seconds: float,
     deadline: float,
     timeout: float,
-    stop: Callable[[], bool] | None,
 ) -> dict[str, Any]:
     """Poll the job until SUCCESS; its last answer."""
     delay = poll_seconds
     failures = 0
     while True:
-        _sleep(delay, deadline, stop, where)
+        time.sleep(max(0.0, min(time.monotonic() + delay, deadline) - time.monotonic()))
         if time.monotonic() >= deadline:
             raise CloudError(f"{where}: no result after {timeout:g} s")
         delay = min(delay * BACKOFF, max_poll_seconds)
@@ -238,22 +228,6 @@ def _wait(
         failures += 1
         if failures >= MAX_POLL_FAILURES:
             raise CloudError(f"{where}: polling failed {failures} times in a row: {passing}")
-
-
-def _sleep(seconds: float, deadline: float, stop: Callable[[], bool] | None, where: str) -> None:
-    """Wait `seconds` (never past `deadline`), asking `stop` now and then."""
-    end = min(time.monotonic() + seconds, deadline)
-    while True:
-        _check_stop(stop, where)
-        left = end - time.monotonic()
-        if left <= 0:
-            return
-        time.sleep(min(left, STOP_CHECK_SECONDS) if stop is not None else left)
-
-
-def _check_stop(stop: Callable[[], bool] | None, where: str) -> None:
-    if stop is not None and stop():
-        raise PilotStopped(f"{where}: stopped while waiting for the job")
 
 
 def _counts(job: dict[str, Any], layout: ClassicalLayout, where: str) -> dict[str, int]:

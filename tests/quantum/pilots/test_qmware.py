@@ -10,7 +10,6 @@ from qfractal.errors import InvalidInput
 from qfractal.quantum.pilots.errors import (
     CloudError,
     MissingCredentials,
-    PilotStopped,
     UnknownCloudDevice,
 )
 from qfractal.quantum.pilots.qmware import QmwareAccount, qmware_status, run_qmware
@@ -195,20 +194,6 @@ def test_timeout_is_a_cloud_error(qmware: FakeQmware) -> None:
 
     assert time.monotonic() - started < 2
     assert qmware.polls("job-1") >= 2
-
-
-def test_stop_gives_up_waiting(qmware: FakeQmware) -> None:
-    qmware.running_polls = 10**6
-    deadline = time.monotonic() + 0.2
-
-    with pytest.raises(PilotStopped):
-        run(
-            qmware,
-            BELL,
-            poll_seconds=5.0,
-            max_poll_seconds=5.0,
-            stop=lambda: time.monotonic() > deadline,
-        )
 
 
 def test_no_account_is_missing_credentials(qmware: FakeQmware) -> None:
