@@ -122,6 +122,7 @@ _DESCRIPTIONS = {
     404: "No such object among those the user may see.",
     422: "Invalid parameters or body; `errors` names the fields.",
     501: "The provider or this server does not support this yet.",
+    502: "The provider's cloud failed or refused the call (the message says why).",
 }
 
 

@@ -13,13 +13,17 @@ class WorkerStartError(WorkerPoolError):
 class CallFailed(WorkerPoolError):
     """The function raised in the worker; the worker lives on.
 
-    `error_type` is the exception's qualified name, `remote_traceback` the worker's
-    traceback text (trusted code: meant for the server's log).
+    `error_type` is the exception's qualified name, `remote_message` its message,
+    `remote_traceback` the worker's traceback text (trusted code: meant for the server's
+    log).
     """
 
-    def __init__(self, message: str, *, error_type: str, remote_traceback: str) -> None:
+    def __init__(
+        self, message: str, *, error_type: str, remote_message: str, remote_traceback: str
+    ) -> None:
         super().__init__(message)
         self.error_type = error_type
+        self.remote_message = remote_message
         self.remote_traceback = remote_traceback
 
 

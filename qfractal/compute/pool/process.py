@@ -136,6 +136,7 @@ class WorkerProcess:
         raise CallFailed(
             f"{function} raised {header['error_type']}: {header['message']}",
             error_type=header["error_type"],
+            remote_message=header["message"],
             remote_traceback=header["traceback"],
         )
 

@@ -91,35 +91,45 @@ async def list_devices(
     return [SimpleDevice.of(device, links) for device in devices]
 
 
-@router.post("/devices/", response_model=list[SimpleDevice], responses=error_responses(404, 501))
+_REFRESH_ERRORS = error_responses(400, 404, 501, 502)
+
+
+@router.post("/devices/", response_model=list[SimpleDevice], responses=_REFRESH_ERRORS)
 async def refresh_devices(
     provider: ProviderQuery,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     links: LinksDep,
     body: Annotated[TokenBody | None, Body()] = None,
 ) -> list[SimpleDevice]:
-    """Update the provider's device list from its cloud with the user's token.
+    """Update the provider's device list from the provider; returns its devices.
 
-    Not available yet: 404 for an unknown provider, else 501.
+    IBM only: the runtime's fake devices (noisy local simulations) and, with the body's
+    token or the server's, the account's backends. Other providers: 501.
     """
     found = await service.get_provider(session, provider)
-    devices = await service.refresh_devices(found, token=body.token if body else None)
+    token = body.token if body else None
+    devices = await service.refresh_devices(session, found, token=token, settings=settings)
     return [SimpleDevice.of(device, links) for device in devices]
 
 
 @router.put(
     "/devices/",
     response_model=list[SimpleDevice],
-    responses=error_responses(404, 501),
+    responses=_REFRESH_ERRORS,
     deprecated=True,
 )
 async def refresh_devices_seed(
-    body: SeedRefreshBody, user: CurrentUser, session: SessionDep, links: LinksDep
+    body: SeedRefreshBody,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    links: LinksDep,
 ) -> list[SimpleDevice]:
     """2023 form of `POST /quantum/devices/?provider=`: the provider by name in the body."""
     found = await service.get_provider_by_name(session, body.provider_name)
-    devices = await service.refresh_devices(found, token=body.token)
+    devices = await service.refresh_devices(session, found, token=body.token, settings=settings)
     return [SimpleDevice.of(device, links) for device in devices]
 
 
@@ -131,7 +141,7 @@ async def get_device(
     return DeviceRead.of(await service.get_device(session, device_id), links)
 
 
-_STATUS_ERRORS = error_responses(400, 404, 501)
+_STATUS_ERRORS = error_responses(400, 404, 501, 502)
 
 
 @router.get("/devices/{device_id}/status/", response_model=DeviceStatus, responses=_STATUS_ERRORS)
@@ -139,13 +149,16 @@ async def get_device_status(
     device_id: DeviceId,
     user: CurrentUser,
     session: SessionDep,
+    settings: SettingsDep,
     token: TokenHeader = None,
     seed_token: SeedTokenHeader = None,
 ) -> DeviceStatus:
-    """Whether the device takes jobs. Local devices need no token; a cloud device of a
-    provider that needs one without a token is 400; cloud devices are 501 for now."""
+    """Whether the device takes jobs. Local devices always do; a cloud device is asked of
+    its provider with the token header (IBM, else the server's QFRACTAL_IBM_TOKEN) or the
+    server's account (AWS, QMware). 400 when that is missing, 502 when the provider fails."""
     device = await service.get_device(session, device_id)
-    return DeviceStatus(available=await service.device_status(device, token=token or seed_token))
+    available = await service.device_status(device, token=token or seed_token, settings=settings)
+    return DeviceStatus(available=available)
 
 
 @router.get(
@@ -161,18 +174,24 @@ async def get_device_calibration(
     token: TokenHeader = None,
     seed_token: SeedTokenHeader = None,
 ) -> dict[str, Any]:
-    """Calibration data: the configuration of `aer_simulator`; 501 for providers without
-    calibration data (AWS, RIGETTI, QMWARE) and, for now, for IBM cloud devices."""
+    """Calibration data: an IBM device's configuration (Aer's own for `aer_simulator`;
+    cloud devices need a token as for the status); 501 for providers without calibration
+    data (AWS, RIGETTI, QMWARE)."""
     device = await service.get_device(session, device_id)
     return await service.device_calibration(device, token=token or seed_token, settings=settings)
 
 
 async def post_device_status(
-    device_id: DeviceId, body: TokenBody, user: CurrentUser, session: SessionDep
+    device_id: DeviceId,
+    body: TokenBody,
+    user: CurrentUser,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> DeviceStatus:
     """Deprecated form of GET `status/` with the token in the body."""
     device = await service.get_device(session, device_id)
-    return DeviceStatus(available=await service.device_status(device, token=body.token))
+    available = await service.device_status(device, token=body.token, settings=settings)
+    return DeviceStatus(available=available)
 
 
 async def post_device_calibration(

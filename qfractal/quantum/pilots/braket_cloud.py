@@ -138,6 +138,39 @@ def run_braket_cloud(
     return SampleResult(counts, shots, layout.registers, extra)
 
 
+def aws_device_online(
+    device_name: str, credentials: AwsCredentials | None, *, boto_session: Any = None
+) -> bool:
+    """Whether the Braket device `device_name` (a key of `DEVICE_ARNS`) is ONLINE, asked
+    in the device's own region (a QPU's ARN names it). The call uses `boto_session` when
+    given, else a session of `credentials`.
+
+    Raises:
+        UnknownCloudDevice: not a Braket cloud device.
+        MissingCredentials: neither `credentials` nor `boto_session`.
+        CloudError: AWS refused or failed the call.
+    """
+    import boto3
+
+    arn = device_arn(device_name)
+    if boto_session is None:
+        if credentials is None:
+            raise MissingCredentials(
+                f"the status of AWS device {device_name!r} needs an AWS account: set "
+                + ", ".join(CREDENTIAL_SETTINGS)
+            )
+        boto_session = boto3.Session(
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_access_key,
+        )
+    region = arn.split(":")[3] or (credentials.region if credentials else None)
+    try:
+        client = boto_session.client("braket", region_name=region)
+        return bool(client.get_device(deviceArn=arn)["deviceStatus"] == "ONLINE")
+    except Exception as exc:
+        raise CloudError(f"AWS device {device_name!r}: {_reason(exc)}") from None
+
+
 def _run_task(
     body: "Circuit",
     *,

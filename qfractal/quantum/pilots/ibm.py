@@ -24,6 +24,7 @@ import numpy as np
 
 from qfractal.errors import InvalidInput, QfractalError
 from qfractal.quantum.pilots.errors import CloudError, MissingCredentials
+from qfractal.quantum.pilots.types import DeviceInfo
 from qfractal.quantum.results.errors import SimulationError, UnsupportedProgram
 from qfractal.quantum.results.layout import ClassicalLayout, layout_from_qiskit
 from qfractal.quantum.results.types import SampleResult
@@ -91,15 +92,7 @@ def run_ibm(
     layout = layout_from_qiskit(circuit)
     _check_registers(circuit)
     local = is_fake_device(device_name)
-    if local:
-        backend = _fake_backend(device_name)
-    elif not token:
-        raise MissingCredentials(
-            f"IBM device {device_name!r} needs an IBM Quantum token: give `token` in the job"
-            f" request or set {TOKEN_SETTING}"
-        )
-    else:
-        backend = _cloud_backend(device_name, token, instance)
+    backend = ibm_backend(device_name, token=token, instance=instance)
     if circuit.num_qubits > backend.num_qubits:
         raise UnsupportedProgram(
             f"the circuit uses {circuit.num_qubits} qubits; IBM device {device_name!r} has"
@@ -134,6 +127,96 @@ def _check_registers(circuit: "QuantumCircuit") -> None:
             )
 
 
+def ibm_backend(device_name: str, *, token: str | None, instance: str | None) -> "BackendV2":
+    """The backend of `device_name`: a fresh fake backend, or the cloud's (which needs
+    `token`).
+
+    Raises:
+        MissingCredentials: a cloud device and no `token`.
+        CloudError: IBM refused the token or does not know the device.
+    """
+    if is_fake_device(device_name):
+        return _fake_backend(device_name)
+    if not token:
+        raise MissingCredentials(
+            f"IBM device {device_name!r} needs an IBM Quantum token: give the provider token"
+            f" in the request or set {TOKEN_SETTING}"
+        )
+    return _cloud_backend(device_name, token, instance)
+
+
+def ibm_device_status(device_name: str, *, token: str | None, instance: str | None) -> bool:
+    """Whether the device takes jobs (its status says `operational`).
+
+    Raises:
+        MissingCredentials, CloudError: as `ibm_backend`; or the status call failed.
+    """
+    backend = ibm_backend(device_name, token=token, instance=instance)
+    try:
+        return bool(backend.status().operational)
+    except Exception as exc:
+        raise CloudError(f"IBM device {device_name!r}: no status: {_short(exc, token)}") from exc
+
+
+def ibm_device_configuration(
+    device_name: str, *, token: str | None, instance: str | None
+) -> dict[str, Any]:
+    """The device's configuration (qubits, gates, coupling map, ...): what qunicorn
+    answers as an IBM device's calibration.
+
+    Raises:
+        MissingCredentials, CloudError: as `ibm_backend`; or the configuration call failed.
+    """
+    backend = ibm_backend(device_name, token=token, instance=instance)
+    try:
+        configuration: dict[str, Any] = backend.configuration().to_dict()
+    except Exception as exc:
+        raise CloudError(
+            f"IBM device {device_name!r}: no configuration: {_short(exc, token)}"
+        ) from exc
+    return configuration
+
+
+def ibm_cloud_devices(token: str, instance: str | None) -> list[DeviceInfo]:
+    """The backends the IBM Quantum Platform account of `token` may use.
+
+    Raises:
+        CloudError: IBM refused the token or the call failed.
+    """
+    try:
+        backends = _service(token, instance).backends()
+        return [
+            DeviceInfo(
+                str(backend.name),
+                int(backend.num_qubits),
+                is_simulator=bool(getattr(backend, "simulator", False)),
+                is_local=False,
+            )
+            for backend in backends
+        ]
+    except QfractalError:
+        raise
+    except Exception as exc:
+        raise CloudError(f"IBM Quantum: cannot list the backends: {_short(exc, token)}") from exc
+
+
+def ibm_fake_devices() -> list[DeviceInfo]:
+    """The runtime's fake backends: noisy simulations of real devices, run here."""
+    devices = []
+    for name in fake_device_names():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            num_qubits = _fake_backend_classes()[name]().num_qubits
+        devices.append(DeviceInfo(name, int(num_qubits), is_simulator=True, is_local=True))
+    return devices
+
+
+def _service(token: str, instance: str | None) -> Any:
+    from qiskit_ibm_runtime import QiskitRuntimeService
+
+    return QiskitRuntimeService(channel=IBM_CHANNEL, token=token, instance=instance)
+
+
 def _fake_backend(device_name: str) -> "BackendV2":
     """A fresh fake backend: its simulator keeps options between runs."""
     with warnings.catch_warnings():
@@ -142,11 +225,8 @@ def _fake_backend(device_name: str) -> "BackendV2":
 
 
 def _cloud_backend(device_name: str, token: str, instance: str | None) -> "BackendV2":
-    from qiskit_ibm_runtime import QiskitRuntimeService
-
     try:
-        service = QiskitRuntimeService(channel=IBM_CHANNEL, token=token, instance=instance)
-        return service.backend(device_name)
+        return _service(token, instance).backend(device_name)
     except QfractalError:
         raise
     except Exception as exc:

@@ -109,7 +109,7 @@ def run_qmware(
         )
     if isinstance(shots, bool) or not isinstance(shots, int) or shots < 1:
         raise InvalidInput(f"shots must be a positive integer, not {shots!r}")
-    account = _checked(account)
+    account = checked_account(account)
     where = f"QMware device '{device_name}'"
     deadline = time.monotonic() + timeout
     body = {
@@ -153,7 +153,7 @@ def qmware_status(account: QmwareAccount) -> bool:
     return status is None or str(status).upper() == "UP"
 
 
-def _checked(account: QmwareAccount | None) -> QmwareAccount:
+def checked_account(account: QmwareAccount | None) -> QmwareAccount:
     if account is None:
         raise MissingCredentials(f"QMware's account is not configured: set {SETTINGS}")
     missing = [

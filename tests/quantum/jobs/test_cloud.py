@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from qfractal.quantum.models import Device, Provider, QuantumJob
+from qfractal.quantum.models import Provider, QuantumJob
 from tests.conftest import Account
 from tests.quantum.api.conftest import deploy
 from tests.quantum.jobs.conftest import results_by_program, submit, wait_for_job
@@ -54,11 +54,12 @@ async def test_a_job_on_qmware_runs_on_its_api(
 async def test_a_job_on_an_ibm_device_runs_with_the_runtime(
     app: FastAPI, client: httpx.AsyncClient, user: Account, seeded: None
 ) -> None:
-    """qiskit-ibm-runtime's fake devices run offline (its local testing mode)."""
-    async with app.state.database.sessionmaker() as session, session.begin():
-        ibm = await session.scalar(select(Provider).where(Provider.name == "IBM"))
-        assert ibm is not None
-        session.add(Device(provider_id=ibm.id, name="fake_manila", num_qubits=5))
+    """qiskit-ibm-runtime's fake devices, listed by a refresh of IBM's devices, run
+    offline (its local testing mode)."""
+    async with app.state.database.sessionmaker() as session:
+        ibm = await session.scalar(select(Provider.id).where(Provider.name == "IBM"))
+    refresh = await client.post(f"/quantum/devices/?provider={ibm}", headers=user.headers)
+    assert refresh.status_code == 200, refresh.text
     deployment = await deploy(client, user)
     created = await submit(
         client, user, deployment["id"], "fake_manila", providerName="IBM", shots=500

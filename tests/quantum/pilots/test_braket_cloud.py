@@ -14,7 +14,12 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
 from qfractal.errors import InvalidInput
-from qfractal.quantum.pilots.braket_cloud import DEVICE_ARNS, AwsCredentials, run_braket_cloud
+from qfractal.quantum.pilots.braket_cloud import (
+    DEVICE_ARNS,
+    AwsCredentials,
+    aws_device_online,
+    run_braket_cloud,
+)
 from qfractal.quantum.pilots.errors import CloudError, MissingCredentials, UnknownCloudDevice
 from qfractal.quantum.results.layout import layout_from_braket
 
@@ -64,7 +69,7 @@ class Aws:
     def _client(self, service_name: str, *args: Any, **kwargs: Any) -> Any:
         return self.clients[service_name]
 
-    def get_device(self, device_name: str) -> None:
+    def get_device(self, device_name: str, status: str = "ONLINE") -> None:
         arn = DEVICE_ARNS[device_name]
         simulator = "quantum-simulator" in arn
         response = {
@@ -72,10 +77,16 @@ class Aws:
             "deviceName": device_name,
             "providerName": "Amazon Braket" if simulator else "IonQ",
             "deviceType": "SIMULATOR" if simulator else "QPU",
-            "deviceStatus": "ONLINE",
+            "deviceStatus": status,
             "deviceCapabilities": _capabilities(simulator),
         }
         self.braket.add_response("get_device", response, {"deviceArn": arn})
+
+    def refuse(self, operation: str, code: str, message: str) -> None:
+        """The next `operation` call fails with AWS error `code` (HTTP 400)."""
+        self.braket.add_client_error(
+            operation, service_error_code=code, service_message=message, http_status_code=400
+        )
 
     def create_task(self, device_name: str, shots: int, qasm: str, qubits: int) -> None:
         params = {
@@ -276,12 +287,7 @@ def test_refused_task_is_a_cloud_error_without_traceback(aws: Aws) -> None:
     from braket.circuits import Circuit
 
     aws.get_device("SV1")
-    aws.braket.add_client_error(
-        "create_quantum_task",
-        service_error_code="ValidationException",
-        service_message="shots must be at most 100000",
-        http_status_code=400,
-    )
+    aws.refuse("create_quantum_task", "ValidationException", "shots must be at most 100000")
 
     with pytest.raises(CloudError) as caught:
         _run(aws, Circuit().h(0).cnot(0, 1), "SV1", 5)
@@ -307,6 +313,33 @@ def test_timeout_cancels_the_task(aws: Aws) -> None:
     with pytest.raises(CloudError, match="still QUEUED after 0 s; cancelled"):
         _run(aws, Circuit().h(0).cnot(0, 1), "SV1", 5, timeout=0)
     aws.braket.assert_no_pending_responses()
+
+
+@pytest.mark.parametrize(("status", "online"), [("ONLINE", True), ("OFFLINE", False)])
+def test_device_status_is_braket_s(aws: Aws, status: str, online: bool) -> None:
+    aws.get_device("Aria 1", status)
+    assert aws_device_online("Aria 1", None, boto_session=aws.session) is online
+    aws.braket.assert_no_pending_responses()
+
+
+def test_device_status_refused_is_a_cloud_error(aws: Aws) -> None:
+    aws.refuse(
+        "get_device", "AccessDeniedException", "User is not authorized to perform: braket:GetDevice"
+    )
+    with pytest.raises(CloudError) as caught:
+        aws_device_online("SV1", None, boto_session=aws.session)
+    assert caught.value.detail == (
+        "AWS device 'SV1': AccessDeniedException: User is not authorized to perform:"
+        " braket:GetDevice"
+    )
+    assert caught.value.status_code == 502
+
+
+def test_device_status_needs_an_account_and_a_braket_device() -> None:
+    with pytest.raises(MissingCredentials, match="QFRACTAL_AWS_ACCESS_KEY_ID"):
+        aws_device_online("SV1", None)
+    with pytest.raises(UnknownCloudDevice, match="'Lucy'"):
+        aws_device_online("Lucy", CREDENTIALS)
 
 
 def test_missing_credentials() -> None:

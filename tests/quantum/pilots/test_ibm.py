@@ -3,8 +3,16 @@
 import pytest
 
 from qfractal.errors import InvalidInput, QfractalError
-from qfractal.quantum.pilots.errors import MissingCredentials
-from qfractal.quantum.pilots.ibm import fake_device_names, is_fake_device, run_ibm
+from qfractal.quantum.pilots.errors import CloudError, MissingCredentials
+from qfractal.quantum.pilots.ibm import (
+    fake_device_names,
+    ibm_cloud_devices,
+    ibm_device_configuration,
+    ibm_device_status,
+    ibm_fake_devices,
+    is_fake_device,
+    run_ibm,
+)
 from qfractal.quantum.results import run_aer
 from qfractal.quantum.results.errors import UnsupportedProgram
 from qfractal.quantum.results.types import Register
@@ -23,6 +31,34 @@ def test_fake_devices_are_listed() -> None:
     assert is_fake_device("fake_manila")
     assert not is_fake_device("ibm_perth")
     assert not is_fake_device("fake_nowhere")
+
+
+def test_fake_devices_describe_themselves() -> None:
+    devices = {device.name: device for device in ibm_fake_devices()}
+    assert set(devices) == set(fake_device_names())
+    assert devices["fake_manila"].num_qubits == 5
+    assert devices["fake_sherbrooke"].num_qubits == 127
+    assert all(device.is_local and device.is_simulator for device in devices.values())
+    assert ibm_device_status("fake_manila", token=None, instance=None) is True
+    configuration = ibm_device_configuration("fake_manila", token=None, instance=None)
+    assert configuration["backend_name"] == "fake_manila"
+    assert configuration["n_qubits"] == 5
+    assert len(configuration["coupling_map"]) > 0
+
+
+def test_cloud_status_and_configuration_need_a_token() -> None:
+    for call in (ibm_device_status, ibm_device_configuration):
+        with pytest.raises(MissingCredentials, match="QFRACTAL_IBM_TOKEN"):
+            call("ibm_perth", token=None, instance=None)
+
+
+def test_a_refused_token_is_a_cloud_error_without_the_token() -> None:
+    """No network here (nor a valid token): IBM's answer never arrives, the call fails."""
+    with pytest.raises(CloudError) as caught:
+        ibm_cloud_devices("s3cret-token", None)
+    assert str(caught.value.detail).startswith("IBM Quantum: cannot list the backends:")
+    assert "s3cret-token" not in str(caught.value.detail)
+    assert caught.value.status_code == 502
 
 
 def test_bell_pair_on_a_noisy_fake_device() -> None:
