@@ -56,6 +56,15 @@ class Case:
         circuit.measure(range(self.num_qubits), range(self.num_qubits))
         return circuit
 
+    def qrisp(self) -> Any:
+        from qrisp import QuantumCircuit
+
+        circuit = QuantumCircuit(self.num_qubits, self.num_qubits)
+        for gate in self.gates:
+            getattr(circuit, gate.name)(*gate.qubits)
+        circuit.measure(circuit.qubits, circuit.clbits)
+        return circuit
+
     def braket(self) -> Any:
         from braket.circuits import Circuit
 
@@ -103,8 +112,9 @@ INPUTS: dict[str, tuple[Language, Callable[[Case], Any]]] = {
     "qiskit": (Language.QISKIT, Case.qiskit),
     "braket": (Language.BRAKET, Case.braket),
     "pyquil": (Language.QUIL, Case.pyquil),
+    "qrisp": (Language.QRISP, Case.qrisp),
 }
-"""Every way a program reaches the library: three texts and three SDK objects."""
+"""Every way a program reaches the library: three texts and four SDK objects."""
 
 
 def assert_counts(counts: dict[str, int], case: Case, shots: int) -> None:

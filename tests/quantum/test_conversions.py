@@ -9,12 +9,10 @@ from qfractal.quantum.transpilers import (
     ConversionError,
     InvalidProgram,
     Language,
-    MissingSdk,
-    ProgramForms,
     transpile,
 )
 from qfractal.quantum.transpilers.quil_edges import qiskit_to_quil, quil_to_qiskit
-from tests.quantum.programs import ASYMMETRIC, INPUTS
+from tests.quantum.programs import ASYMMETRIC, BELL, INPUTS
 
 PILOT_TARGETS = (Language.QISKIT, Language.BRAKET, Language.QUIL, Language.QASM2)
 
@@ -135,13 +133,11 @@ def test_sdk_errors_become_conversion_errors() -> None:
     assert (caught.value.source, caught.value.target) == ("QASM2", "QISKIT")
 
 
-def test_qrisp_without_the_package() -> None:
-    pytest.importorskip("qiskit")
-    try:
-        import qrisp  # noqa: F401
-    except ImportError:
-        forms = ProgramForms(Language.QASM2, "OPENQASM 2.0;\nqreg q[1];\n")
-        with pytest.raises(MissingSdk, match="qrisp"):
-            forms.to(Language.QRISP)
-    else:
-        pytest.skip("qrisp is installed")
+def test_qrisp_circuits_get_one_classical_register() -> None:
+    """qrisp's `to_qiskit` gives each bit its own register; our keys would then read
+    `0x1 0x1` where every other language gives `0x3`."""
+    _, circuit = transpile(BELL.qrisp(), Language.QRISP, Language.QISKIT)
+    assert [(r.name, r.size) for r in circuit.cregs] == [("c", 2)]
+    assert set(run_aer(circuit, shots=200).counts) == {"0x0", "0x3"}
+    reached, back = transpile(circuit, Language.QISKIT, Language.QRISP)
+    assert reached is Language.QRISP and back.num_qubits() == 2

@@ -61,6 +61,12 @@ _KINDS: dict[Language, _Kind] = {
         ("braket.circuits",),
         "braket",
     ),
+    Language.QRISP_PYTHON: _Kind(
+        f"{_COLLECTORS}.qrisp_circuit:collect",
+        "from qrisp import QuantumCircuit",
+        ("qrisp",),
+        "qrisp",
+    ),
     Language.QUIL_PYTHON: _Kind(
         f"{_COLLECTORS}.quil_program:collect",
         "from pyquil import Program",
@@ -98,8 +104,6 @@ def _program_lines(traceback: str | None) -> str | None:
 def _check_supported(language: Language) -> _Kind:
     kind = _KINDS.get(language)
     if kind is None:
-        if language is Language.QRISP_PYTHON:
-            raise MissingSdk("QRISP_PYTHON programs need qrisp, which is not installed here.")
         raise ProgramFailed(
             f"{language.name} programs build no circuit: nothing can run them on a device."
         )
@@ -190,16 +194,11 @@ def decode(language: Language, collected: str | bytes) -> Any:
     """The circuit object from what the language's collector returned (untrusted data:
     parsed, never executed)."""
     if language is Language.QISKIT_PYTHON:
-        import io
+        return _from_qpy(collected)
+    if language is Language.QRISP_PYTHON:
+        from qrisp import QuantumCircuit
 
-        from qiskit import QuantumCircuit, qpy
-
-        if not isinstance(collected, bytes):
-            raise TypeError("expected QPY bytes")
-        circuits = qpy.load(io.BytesIO(collected))
-        if len(circuits) != 1 or not isinstance(circuits[0], QuantumCircuit):
-            raise TypeError("expected one QuantumCircuit")
-        return circuits[0]
+        return QuantumCircuit.from_qiskit(_from_qpy(collected))
     if not isinstance(collected, str):
         raise TypeError("expected text")
     if language is Language.BRAKET_PYTHON:
@@ -209,3 +208,16 @@ def decode(language: Language, collected: str | bytes) -> Any:
     if language is Language.QUIL_PYTHON:
         return collected
     raise TypeError(f"{language.name} has no collector")
+
+
+def _from_qpy(collected: str | bytes) -> Any:
+    import io
+
+    from qiskit import QuantumCircuit, qpy
+
+    if not isinstance(collected, bytes):
+        raise TypeError("expected QPY bytes")
+    circuits = qpy.load(io.BytesIO(collected))
+    if len(circuits) != 1 or not isinstance(circuits[0], QuantumCircuit):
+        raise TypeError("expected one QuantumCircuit")
+    return circuits[0]

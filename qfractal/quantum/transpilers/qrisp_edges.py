@@ -1,6 +1,9 @@
 """Edges between Qrisp and Qiskit circuits, through Qrisp's own converters.
 
-Qrisp is optional (not installed by default): without it, these edges raise `MissingSdk`.
+A Qrisp circuit has classical bits but no classical registers; `to_qiskit` makes a
+one-bit register of each. Our results key each register apart (`0x1 0x1`), so the
+Qiskit form gets one register `c` of all the bits, in their order instead: a Bell pair
+built with Qrisp gives `0x0`/`0x3`, as it does in every other language.
 """
 
 from typing import Any
@@ -20,7 +23,18 @@ def _qrisp() -> Any:
 
 def qrisp_to_qiskit(circuit: Any) -> Any:
     _qrisp()
-    return circuit.to_qiskit()
+    return one_classical_register(circuit.to_qiskit())
+
+
+def one_classical_register(circuit: Any) -> Any:
+    """`circuit` with its classical bits, in order, in one register `c`."""
+    from qiskit import ClassicalRegister, QuantumCircuit
+
+    if len(circuit.cregs) <= 1 and len(circuit.clbits) == sum(r.size for r in circuit.cregs):
+        return circuit
+    flat = QuantumCircuit(*circuit.qregs, ClassicalRegister(circuit.num_clbits, "c"))
+    flat.global_phase = circuit.global_phase
+    return flat.compose(circuit, qubits=flat.qubits, clbits=flat.clbits)
 
 
 def qiskit_to_qrisp(circuit: Any) -> Any:

@@ -1,5 +1,5 @@
 """The test circuits of `tests.quantum.programs` as deployment programs of every
-language a job takes: the three texts and the three kinds of Python source (written as
+language a job takes: the three texts and the four kinds of Python source (written as
 qunicorn's test programs are: `QuantumCircuit` and `Circuit` without imports, a Braket
 program as a bare expression)."""
 
@@ -17,6 +17,14 @@ def qiskit_python(case: Case) -> str:
     lines += [f"circuit.{g.name}({', '.join(map(str, g.qubits))})" for g in case.gates]
     lines.append(f"circuit.measure(range({case.num_qubits}), range({case.num_qubits}))")
     return "\n".join(lines) + "\n"
+
+
+def qrisp_python(case: Case) -> str:
+    """The same statements as `qiskit_python`, on qrisp's QuantumCircuit."""
+    return qiskit_python(case).replace(
+        f"circuit.measure(range({case.num_qubits}), range({case.num_qubits}))",
+        "circuit.measure(circuit.qubits, circuit.clbits)",
+    )
 
 
 def braket_python(case: Case) -> str:
@@ -45,6 +53,7 @@ SOURCES: dict[str, tuple[str, Callable[[Case], str]]] = {
     "QISKIT_PYTHON": ("QISKIT_PYTHON", qiskit_python),
     "BRAKET_PYTHON": ("BRAKET_PYTHON", braket_python),
     "QUIL_PYTHON": ("QUIL_PYTHON", quil_python),
+    "QRISP_PYTHON": ("QRISP_PYTHON", qrisp_python),
 }
 """Wire language name → (language, source of a case)."""
 

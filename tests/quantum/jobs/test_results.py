@@ -152,7 +152,7 @@ async def test_a_failing_program_gets_an_error_result_and_the_others_still_run(
             program(BELL.qasm2()),
             program("print('no circuit')", "PYTHON"),
             program("circuit = 42", "QISKIT_PYTHON"),
-            program("from qrisp import QuantumCircuit", "QRISP_PYTHON"),
+            program("qc = QuantumCircuit(1, 1)", "QRISP_PYTHON"),
             program("circuit = QuantumCircuit(1, 1)", "QISKIT"),
         ],
     )
@@ -172,7 +172,7 @@ async def test_a_failing_program_gets_an_error_result_and_the_others_still_run(
     assert sum(by_program[links[2]]["COUNTS"]["data"].values()) == 100
     assert "PYTHON" in by_program[links[3]]["ERROR"]["data"]["exception_message"]
     assert "QuantumCircuit" in by_program[links[4]]["ERROR"]["data"]["exception_message"]
-    assert "qrisp" in by_program[links[5]]["ERROR"]["data"]["exception_message"]
+    assert "'circuit'" in by_program[links[5]]["ERROR"]["data"]["exception_message"]
     assert "QISKIT_PYTHON" in by_program[links[6]]["ERROR"]["data"]["exception_message"]
     assert 'File "/' not in python["metadata"]["traceback"]  # the program's frames only
     for result in job["results"]:
