@@ -8,6 +8,8 @@ ADMIN_EMAIL ?= $(or $(QFRACTAL_ADMIN_EMAIL),admin@example.org)
 ADMIN_PASSWORD ?= $(or $(QFRACTAL_ADMIN_PASSWORD),1234)
 # Database of the test suite: sqlite or postgresql
 DB ?= sqlite
+# Test processes (pytest-xdist); 0 runs the tests in pytest's own process
+TEST_WORKERS ?= 2
 
 .PHONY: run test lint install clean
 
@@ -26,7 +28,7 @@ run: install
 	$(BIN)/qfractal serve --host $(HOST) --port $(PORT)
 
 test: install
-	QFRACTAL_TEST_DATABASE=$(DB) $(BIN)/pytest $(PYTEST_ARGS)
+	QFRACTAL_TEST_DATABASE=$(DB) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check qfractal tests

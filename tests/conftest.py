@@ -27,6 +27,20 @@ TEST_HASH_MEMORY_KIB = 64
 """Cheap password hashes: most tests create and log in several users."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`), tests that share a fixed resource run on
+    one worker, one at a time: the SLURM tests (the single-node cluster's few CPUs, the
+    sshd on 127.0.0.1:2222) and the fractal-client tests under tests/e2e (the client
+    venvs under .cache, port 8765)."""
+    tests = Path(__file__).parent
+    for item in items:
+        if item.get_closest_marker("slurm"):
+            item.add_marker(pytest.mark.xdist_group("slurm"))
+        elif Path(item.path).relative_to(tests).parts[0] == "e2e":
+            item.add_marker(pytest.mark.xdist_group("fractal-client"))
+
+
 @pytest.fixture(scope="session")
 def migrated_database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One database per test session, brought to the head revision by the migrations."""

@@ -30,13 +30,15 @@ def delete_queue(broker: str, name: str) -> None:
 
 
 @contextlib.contextmanager
-def worker(settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def worker(settings: Settings, log: Path, **extra: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A `qfractal worker` of `settings`' database and queue; `extra` adds settings."""
     env = process_env(
         settings,
         QFRACTAL_ENGINE="celery",
         QFRACTAL_CELERY_BROKER_URL=settings.celery_broker_url.get_secret_value(),
         QFRACTAL_CELERY_QUEUE=settings.celery_queue,
         QFRACTAL_LOG_LEVEL="INFO",  # into the test's worker.log
+        **extra,
     )
     with log.open("wb") as output:
         process = subprocess.Popen(

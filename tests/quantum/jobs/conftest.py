@@ -54,8 +54,17 @@ class CeleryWorker:
 
 
 @pytest.fixture(scope="module")
+def worker_env() -> dict[str, str]:
+    """Settings (`QFRACTAL_*` variables) of the module's Celery worker beyond the
+    test database and queue; a module may override this fixture."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def celery_worker(
-    migrated_database_url: str, tmp_path_factory: pytest.TempPathFactory
+    migrated_database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    worker_env: dict[str, str],
 ) -> Iterator[CeleryWorker]:
     """A `qfractal worker` on the test database, for the module's tests."""
     folder = tmp_path_factory.mktemp("celery-worker")
@@ -71,7 +80,7 @@ def celery_worker(
         **QUICK_ENGINE,
     )
     try:
-        with worker(settings, folder / "worker.log") as process:
+        with worker(settings, folder / "worker.log", **worker_env) as process:
             yield CeleryWorker(queue, folder / "worker.log", process)
     finally:
         delete_queue(REDIS, queue)

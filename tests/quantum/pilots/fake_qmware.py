@@ -6,6 +6,7 @@ request's `programParameters`. A job answers RUNNING for a few polls, then SUCCE
 `out.value` = `[{"result": [{"number", "hits"}, ...]}]` (or the status a test asks for).
 """
 
+import contextlib
 import itertools
 import json
 import subprocess
@@ -160,10 +161,9 @@ class _Server(ThreadingHTTPServer):
         self.fake = fake
 
 
-@pytest.fixture
-def qmware(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeQmware]:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
-        monkeypatch.delenv(name, raising=False)
+@contextlib.contextmanager
+def running_fake_qmware() -> Iterator[FakeQmware]:
+    """A fake QMware API serving on 127.0.0.1 (a free port) until the block ends."""
     fake = FakeQmware()
     server = _Server(fake)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
@@ -175,3 +175,11 @@ def qmware(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeQmware]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@pytest.fixture
+def qmware(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeQmware]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with running_fake_qmware() as fake:
+        yield fake
