@@ -17,7 +17,15 @@ Columns follow qunicorn v1.0.4's model, with these changes:
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from qfractal.db.base import Base
@@ -131,6 +139,29 @@ class QuantumProgram(Base):
     python_file_metadata: Mapped[str | None] = mapped_column(String(500))
     python_file_options: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     python_file_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+
+
+class QuantumProgramForm(Base):
+    """A form of a program made by an earlier run (qunicorn's TranslatedProgram): a text
+    form on a route to a pilot's language or, under the program's own language, the
+    circuit the sandbox collected from a `*_PYTHON` program (`data` when it is bytes).
+    See `qfractal.quantum.jobs.forms_store`."""
+
+    __tablename__ = "quantum_program_form"
+    __table_args__ = (
+        CheckConstraint(_one_of("language", Language), name="language"),
+        UniqueConstraint("program_id", "language", name="uq_quantum_program_form_language"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("quantum_program.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(32))
+    converters: Mapped[str] = mapped_column(String(64))
+    """`forms_store.converters_stamp()` of the server that made the form."""
+    text: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    steps: Mapped[int] = mapped_column(default=0)
+    """Conversion steps from the program's source."""
 
 
 class QuantumJob(Base):

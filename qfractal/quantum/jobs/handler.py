@@ -7,10 +7,11 @@ Each program, in deployment order:
    (`python_programs`); its source never runs in this process;
 2. in a warm worker process of the pool (`workers`), the program is converted along
    the fewest-step route to the simulator's (or cloud pilot's) language, starting from
-   the forms cached by earlier runs, and simulated, or sent to the provider's cloud
-   with the request's token or the server's credentials (`execution`, `pilots`);
-3. its results are saved at once, and `progress` becomes the percentage of programs
-   with results.
+   the forms earlier runs stored (`forms_store`; a `*_PYTHON` program's stored circuit
+   spares the sandbox), and simulated, or sent to the provider's cloud with the
+   request's token or the server's credentials (`execution`, `pilots`);
+3. its results are saved at once with the forms the run made, and `progress` becomes
+   the percentage of programs with results.
 
 A program that fails gets an ERROR result with a message (tracebacks of unexpected
 errors go to the server log only) and the job ends ERROR; the other programs still run.
@@ -21,9 +22,7 @@ results. The provider token is decrypted only here and cleared when the job ends
 """
 
 import asyncio
-import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -38,7 +37,8 @@ from qfractal.compute.engine.worker import STOPPED_BY_USER
 from qfractal.db.types import utc_now
 from qfractal.errors import QfractalError
 from qfractal.quantum.enums import JobState, JobType, ProviderName
-from qfractal.quantum.jobs.execution import ProgramTask, TextForms, error_result
+from qfractal.quantum.jobs.execution import ProgramTask, error_result
+from qfractal.quantum.jobs.forms_store import StoredForms, keep_forms, read_forms
 from qfractal.quantum.jobs.python_programs import ProgramFailed, collect_circuit
 from qfractal.quantum.jobs.workers import SimulationFailed, SimulationStopped, simulate
 from qfractal.quantum.models import (
@@ -66,8 +66,6 @@ LOCAL_SIMULATORS: dict[tuple[str, str], LocalSimulator] = {
 """Local devices and their simulators; RIGETTI's `Nq-qvm` devices run on pyQuil's."""
 
 _ACTIVE = (JobState.READY.value, JobState.RUNNING.value)
-MAX_CACHED_PROGRAMS = 512
-MAX_CACHED_BYTES = 1024**2
 
 
 def local_simulator(provider: str, device: Device) -> LocalSimulator | None:
@@ -84,11 +82,8 @@ class _Program:
     id: int
     language: Language
     source: str
-
-    @property
-    def key(self) -> tuple[int, str]:
-        digest = hashlib.sha256(f"{self.language.value}\n{self.source}".encode()).hexdigest()
-        return self.id, digest
+    stored: StoredForms
+    """Its forms made by earlier runs."""
 
 
 @dataclass(frozen=True)
@@ -107,45 +102,6 @@ class _Plan:
     programs: tuple[_Program, ...]
     done: frozenset[int] = field(default_factory=frozenset)
     """Programs that already have results (a resumed run skips them)."""
-
-
-class FormsCache:
-    """Converted forms of programs (text forms, and what the sandbox collected from a
-    Python program), kept in this process's memory: the models have no table for them.
-
-    Keyed by program id and a hash of the program's language and text; the least
-    recently used programs are forgotten first.
-    """
-
-    def __init__(self, size: int = MAX_CACHED_PROGRAMS) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[int, str], dict[str, Any]] = OrderedDict()
-
-    def _entry(self, program: _Program) -> dict[str, Any]:
-        entry = self._entries.get(program.key)
-        if entry is None:
-            return {}
-        self._entries.move_to_end(program.key)
-        return entry
-
-    def forms(self, program: _Program) -> TextForms:
-        return dict(self._entry(program).get("forms", {}))
-
-    def collected(self, program: _Program) -> str | bytes | None:
-        return self._entry(program).get("collected")
-
-    def keep(
-        self, program: _Program, *, forms: TextForms | None = None, collected: Any = None
-    ) -> None:
-        entry = self._entries.setdefault(program.key, {})
-        self._entries.move_to_end(program.key)
-        if forms:
-            small = {k: v for k, v in forms.items() if len(v[0]) <= MAX_CACHED_BYTES}
-            entry["forms"] = {**entry.get("forms", {}), **small}
-        if collected is not None and len(collected) <= MAX_CACHED_BYTES:
-            entry["collected"] = collected
-        while len(self._entries) > self._size:
-            self._entries.popitem(last=False)
 
 
 async def _until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T:
@@ -169,9 +125,6 @@ class QuantumJobHandler:
 
     kind = QUANTUM_JOB_KIND
 
-    def __init__(self) -> None:
-        self.cache = FormsCache()
-
     async def run(self, ref_id: int, context: RunContext) -> None:
         plan = await self._start(ref_id, context)
         if plan is None:
@@ -186,9 +139,9 @@ class QuantumJobHandler:
                     continue
                 if context.stop.is_set():
                     break
-                results = await self._results(plan, program, context)
+                results, made = await self._results(plan, program, context)
                 done += 1
-                if not await self._save(context, plan, program, results, done=done):
+                if not await self._save(context, plan, program, results, made, done=done):
                     return  # canceled or deleted meanwhile: nothing more to write
         except SimulationStopped:
             pass
@@ -251,28 +204,26 @@ class QuantumJobHandler:
 
     async def _results(
         self, plan: _Plan, program: _Program, context: RunContext
-    ) -> list[ResultData]:
-        """The results of one program (ERROR results for its failures).
+    ) -> tuple[list[ResultData], StoredForms]:
+        """The results of one program (ERROR results for its failures), and the forms
+        the run made that the program had not stored yet.
 
         Raises:
             SimulationStopped: `context.stop` was set; the simulation was killed.
         """
+        made = StoredForms()
         cloud = None
         if plan.simulator is None:
             token = self._provider_token(plan, context)
             cloud = cloud_access(plan.provider, token=token, settings=context.settings)
         try:
-            collected = None
-            if program.language.is_python:
-                collected = self.cache.collected(program)
-                if collected is None:
-                    collected = await _until_stopped(
-                        collect_circuit(
-                            program.language, program.source, settings=context.settings
-                        ),
-                        context.stop,
-                    )
-                    self.cache.keep(program, collected=collected)
+            collected = program.stored.collected
+            if program.language.is_python and collected is None:
+                collected = await _until_stopped(
+                    collect_circuit(program.language, program.source, settings=context.settings),
+                    context.stop,
+                )
+                made.collected = collected
             task = ProgramTask(
                 language=program.language,
                 source=program.source,
@@ -282,25 +233,30 @@ class QuantumJobHandler:
                 job_type=plan.job_type,
                 shots=plan.shots,
                 observables=plan.observables,
-                cached_forms={} if program.language.is_python else self.cache.forms(program),
+                cached_forms={} if program.language.is_python else program.stored.text,
                 collected=collected,
                 cloud=cloud,
             )
             outcome = await simulate(task, settings=context.settings, stop=context.stop)
         except ProgramFailed as exc:
             extra = {"traceback": exc.traceback} if exc.traceback else {}
-            return [error_result(str(exc.detail), **extra)]
+            return [error_result(str(exc.detail), **extra)], made
         except QfractalError as exc:
-            return [error_result(str(exc.detail))]
+            return [error_result(str(exc.detail))], made
         except SimulationFailed as exc:
             logger.error("quantum job %d, program %d: %s", plan.job_id, program.id, exc)
-            return [error_result(exc.user_message)]
+            return [error_result(exc.user_message)], made
         if outcome.failure is not None:
             logger.error(
                 "quantum job %d, program %d failed:\n%s", plan.job_id, program.id, outcome.failure
             )
-        self.cache.keep(program, forms=outcome.text_forms)
-        return outcome.results
+        if not program.language.is_python:
+            made.text = {
+                language: form
+                for language, form in outcome.text_forms.items()
+                if language not in program.stored.text
+            }
+        return outcome.results, made
 
     def _provider_token(self, plan: _Plan, context: RunContext) -> str | None:
         """The token of the job request, decrypted (for the cloud pilots)."""
@@ -318,11 +274,13 @@ class QuantumJobHandler:
         plan: _Plan,
         program: _Program,
         results: Sequence[ResultData],
+        made: StoredForms,
         *,
         done: int,
     ) -> bool:
-        """Save a program's results and the progress; False if the job is not RUNNING
-        any more (canceled or deleted): then nothing is saved."""
+        """Save a program's results, the forms the run made of it, and the progress;
+        False if the job is not RUNNING any more (canceled or deleted): then nothing is
+        saved."""
         progress = done * 100 // len(plan.programs)
         async with context.sessionmaker() as session, session.begin():
             saved = await session.execute(
@@ -335,6 +293,8 @@ class QuantumJobHandler:
             if saved.first() is None:
                 return False
             session.add_all(_row(plan.job_id, program.id, result) for result in results)
+            if made:
+                await keep_forms(session, program.id, program.language, made)
         return True
 
     async def _end(self, plan: _Plan, context: RunContext) -> None:
@@ -410,11 +370,15 @@ async def _plan(session: AsyncSession, job: QuantumJob) -> _Plan | None:
     if device is None:
         return None
     provider = await session.get_one(Provider, device.provider_id)
-    programs = await session.scalars(
-        select(QuantumProgram)
-        .where(QuantumProgram.deployment_id == job.deployment_id)
-        .order_by(QuantumProgram.id)
-    )
+    programs = [
+        (program, Language(program.assembler_language))
+        for program in await session.scalars(
+            select(QuantumProgram)
+            .where(QuantumProgram.deployment_id == job.deployment_id)
+            .order_by(QuantumProgram.id)
+        )
+    ]
+    stored = await read_forms(session, [(program.id, language) for program, language in programs])
     done = await session.scalars(
         select(QuantumResult.program_id).where(
             QuantumResult.job_id == job.id, QuantumResult.program_id.is_not(None)
@@ -431,8 +395,8 @@ async def _plan(session: AsyncSession, job: QuantumJob) -> _Plan | None:
         simulator=local_simulator(provider.name, device),
         token_sealed=job.provider_token_sealed,
         programs=tuple(
-            _Program(program.id, Language(program.assembler_language), program.quantum_circuit)
-            for program in programs
+            _Program(program.id, language, program.quantum_circuit, stored[program.id])
+            for program, language in programs
         ),
         done=frozenset(done),
     )

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qfractal.db.dialect import is_postgresql
 from qfractal.workflows.images.filters import json_kind, sorted_distinct
 from qfractal.workflows.models import Image
 
@@ -48,11 +49,6 @@ class ImageSelection:
     type_filters: Mapping[str, bool] = field(default_factory=dict)
     attribute_filters: Mapping[str, Sequence[Any]] = field(default_factory=dict)
     zarr_url: str | None = None
-
-
-def _is_postgresql(session: AsyncSession) -> bool:
-    assert session.bind is not None
-    return session.bind.dialect.name == "postgresql"
 
 
 # --- filters ------------------------------------------------------------------------------
@@ -96,7 +92,7 @@ def _pg_attribute_in(key: str, values: Sequence[Any]) -> ColumnElement[bool]:
 
 def conditions(session: AsyncSession, selection: ImageSelection) -> list[ColumnElement[bool]]:
     """The WHERE conditions on `image` rows of `selection` (other queries compose them)."""
-    postgresql = _is_postgresql(session)
+    postgresql = is_postgresql(session)
     type_is = _pg_type_is if postgresql else _sqlite_type_is
     attribute_in = _pg_attribute_in if postgresql else _sqlite_attribute_in
     conditions: list[ColumnElement[bool]] = [Image.dataset_id == selection.dataset_id]
@@ -122,7 +118,7 @@ async def count(
 
 def json_text_of(session: AsyncSession, document: Any) -> ColumnElement[str]:
     """A JSON column as JSON text (SQLite stores the text; PostgreSQL renders the JSONB)."""
-    if _is_postgresql(session):
+    if is_postgresql(session):
         return cast(document, Text)
     return type_coerce(document, Text)
 
@@ -201,7 +197,7 @@ async def _distinct_keys(
     session: AsyncSession, document: Any, conditions: Sequence[ColumnElement[bool]]
 ) -> list[str]:
     """The keys of `document` (the attributes or the types column) in the selected images."""
-    if _is_postgresql(session):
+    if is_postgresql(session):
         keys = _pg_keys(document, conditions)
         return list((await session.scalars(select(keys.c.key).distinct())).all())
     member = _sqlite_members(document)
@@ -214,7 +210,7 @@ async def _member_counts(
 ) -> list[tuple[str, Any, int]]:
     """`(key, value, number of images)` for every member of `document` (the attributes or
     the types column) in the selected images."""
-    if _is_postgresql(session):
+    if is_postgresql(session):
         keys = _pg_keys(document, conditions)
         value = keys.c.doc.op("->", return_type=JSONB)(keys.c.key)
         query = select(keys.c.key, value, func.count()).group_by(keys.c.key, value)

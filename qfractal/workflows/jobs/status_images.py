@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Text, cast, func, literal, select, type_co
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qfractal.db.dialect import is_postgresql
 from qfractal.errors import InvalidInput
 from qfractal.workflows.images import queries
 from qfractal.workflows.images.queries import ImageSelection
@@ -52,13 +53,9 @@ async def task_type_filters(session: AsyncSession, scope: HistoryScope) -> dict[
     return {**type_filters, **own}
 
 
-def _is_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _attributes_with_status(session: AsyncSession, status: ColumnElement[str]) -> Any:
     """The image's attributes, with the status added, as JSON text."""
-    if _is_postgresql(session):
+    if is_postgresql(session):
         merged = type_coerce(Image.attributes, JSONB).op("||", return_type=JSONB)(
             func.jsonb_build_object(cast(literal(STATUS_KEY), Text), status)
         )
@@ -69,7 +66,7 @@ def _attributes_with_status(session: AsyncSession, status: ColumnElement[str]) -
 def _by_zarr_url(session: AsyncSession) -> Any:
     """zarr_url in code-point order on both databases (PostgreSQL's default collation
     would sort by the locale's rules)."""
-    return Image.zarr_url.collate("C") if _is_postgresql(session) else Image.zarr_url
+    return Image.zarr_url.collate("C") if is_postgresql(session) else Image.zarr_url
 
 
 async def image_page(

@@ -7,9 +7,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from qfractal.db.dialect import upsert
 from qfractal.workflows.images import queries
 from qfractal.workflows.jobs.schemas import HistoryStatus
 from qfractal.workflows.models import (
@@ -51,13 +51,10 @@ async def insert_run(
     return run.id
 
 
-async def _upsert_cache(
-    session: AsyncSession, rows: Sequence[dict[str, str | int]], *, postgres: bool
-) -> None:
+async def _upsert_cache(session: AsyncSession, rows: Sequence[dict[str, str | int]]) -> None:
     """Point each (zarr_url, dataset, workflow task) at its latest unit."""
-    dialect_insert = postgresql.insert if postgres else sqlite.insert
     for chunk in chunks(rows):
-        statement = dialect_insert(HistoryImageCache).values(list(chunk))
+        statement = upsert(session, HistoryImageCache).values(list(chunk))
         await session.execute(
             statement.on_conflict_do_update(
                 index_elements=["zarr_url", "dataset_id", "workflowtask_id"],
@@ -102,7 +99,7 @@ async def insert_units(
         for zarr_url in unit.zarr_urls
     ]
     assert session.bind is not None
-    await _upsert_cache(session, cache_rows, postgres=session.bind.dialect.name == "postgresql")
+    await _upsert_cache(session, cache_rows)
     return ids
 
 
