@@ -1,7 +1,7 @@
 """Providers and devices: listing with filters, status, calibration, refresh.
 
 Providers and devices are shared by all users. Status, calibration and refresh ask the
-provider's SDK in a worker of the quantum pool (`qfractal.quantum.pilots.devices`),
+provider's SDK in the worker of the device-query pool (`qfractal.quantum.pilots.devices`),
 never in the server's process, with the user's token or the server's credentials.
 """
 
@@ -19,7 +19,7 @@ from qfractal.db.integrity import flush_or_raise
 from qfractal.errors import BadRequest, NotFound, QfractalError
 from qfractal.quantum.enums import UNLIMITED_QUBITS, ProviderName
 from qfractal.quantum.errors import NotSupported
-from qfractal.quantum.jobs.workers import worker_pool
+from qfractal.quantum.jobs.workers import query_pool
 from qfractal.quantum.models import Device, Provider
 from qfractal.quantum.pilots.braket_cloud import CREDENTIAL_SETTINGS as AWS_SETTINGS
 from qfractal.quantum.pilots.cloud import CloudAccess, cloud_access
@@ -154,7 +154,7 @@ async def refresh_devices(
             f"{provider.name} has no device list to refresh from; its standard devices are listed."
         )
     access = cloud_access(name.value, token=token or None, settings=settings)
-    found = await _in_worker(settings, PROVIDER_DEVICES, {"access": access.to_json()}, name)
+    found = await _in_worker(PROVIDER_DEVICES, {"access": access.to_json()}, name)
     await _upsert_devices(session, provider, [DeviceInfo(**info) for info in found])
     return await list_devices(session, provider_id=provider.id)
 
@@ -168,7 +168,7 @@ async def _ask_provider(
     if missing:
         raise BadRequest(f"The {what} of {name.value} device '{device.name}' needs {missing}.")
     request = {"access": access.to_json(), "device": device.name}
-    return await _in_worker(settings, function, request, name)
+    return await _in_worker(function, request, name)
 
 
 def _missing_credentials(access: CloudAccess, device: Device) -> str | None:
@@ -184,13 +184,13 @@ def _missing_credentials(access: CloudAccess, device: Device) -> str | None:
     return None
 
 
-async def _in_worker(settings: Settings, function: str, request: Any, name: ProviderName) -> Any:
-    """`function(request)` in a worker of the quantum pool; its errors as ours.
+async def _in_worker(function: str, request: Any, name: ProviderName) -> Any:
+    """`function(request)` in the device-query pool's worker; its errors as ours.
 
     Raises:
         CloudError: the provider failed, did not answer in time, or the worker died.
     """
-    pool = await worker_pool(settings)
+    pool = await query_pool()
     try:
         return await pool.run(function, request, timeout=PROVIDER_TIMEOUT)
     except CallFailed as exc:

@@ -6,6 +6,9 @@ belongs to the loop that started it), created at the first simulation, with
 interpreters imported the simulators once. `simulate(task, stop=...)` runs
 `execution.run_program` there; setting `stop` (a cancel) or cancelling the call kills
 the worker running it, and the pool starts a replacement.
+
+A second pool of one worker (`query_pool`) runs the providers' device queries, so that
+they never wait behind the simulations.
 """
 
 import asyncio
@@ -40,8 +43,9 @@ PRELOAD = (
 """Imported once by each worker, so that a simulation pays only for itself."""
 RUN_PROGRAM = "qfractal.quantum.jobs.execution:run_program"
 
-_pools: dict[asyncio.AbstractEventLoop, WorkerPool] = {}
-_starting: dict[asyncio.AbstractEventLoop, asyncio.Future[WorkerPool]] = {}
+SIMULATIONS, QUERIES = "simulation", "device query"
+_pools: dict[tuple[asyncio.AbstractEventLoop, str], WorkerPool] = {}
+_starting: dict[tuple[asyncio.AbstractEventLoop, str], asyncio.Future[WorkerPool]] = {}
 
 
 class SimulationStopped(Exception):
@@ -61,42 +65,56 @@ _FAILED = "the simulation failed unexpectedly (details in the server log)"
 
 
 async def worker_pool(settings: Settings) -> WorkerPool:
-    """This loop's pool, started at the first call (concurrent first calls share it)."""
-    loop = asyncio.get_running_loop()
-    pool = _pools.get(loop)
+    """This loop's simulation pool (`settings.engine_workers` workers, the SDKs
+    imported), started at the first call (concurrent first calls share it)."""
+    return await _pool(SIMULATIONS, settings.engine_workers, PRELOAD)
+
+
+async def query_pool() -> WorkerPool:
+    """This loop's pool for the providers' device queries (status, calibration,
+    refresh): one worker, apart from the simulations, so that a query never waits for a
+    long simulation to end."""
+    return await _pool(QUERIES, 1, ())
+
+
+async def _pool(name: str, size: int, preload: tuple[str, ...]) -> WorkerPool:
+    key = (asyncio.get_running_loop(), name)
+    pool = _pools.get(key)
     if pool is not None:
         return pool
-    starting = _starting.get(loop)
+    starting = _starting.get(key)
     if starting is None:
-        starting = loop.create_future()
-        _starting[loop] = starting
+        starting = key[0].create_future()
+        _starting[key] = starting
         try:
-            pool = WorkerPool(settings.engine_workers, preload=PRELOAD)
+            pool = WorkerPool(size, preload=preload)
             await pool.start()
         except BaseException as exc:
-            del _starting[loop]
+            del _starting[key]
             starting.set_exception(exc)
             starting.exception()  # retrieved: no "never retrieved" warning
             raise
-        _pools[loop] = pool
-        del _starting[loop]
+        _pools[key] = pool
+        del _starting[key]
         starting.set_result(pool)
-        logger.info("quantum worker pool started: %d worker(s)", pool.size)
+        logger.info("quantum %s pool started: %d worker(s)", name, pool.size)
         return pool
     return await asyncio.shield(starting)
 
 
 def current_pool() -> WorkerPool | None:
-    """This loop's pool, if it was started."""
-    return _pools.get(asyncio.get_running_loop())
+    """This loop's simulation pool, if it was started."""
+    return _pools.get((asyncio.get_running_loop(), SIMULATIONS))
 
 
 async def close_pool() -> None:
-    """Stop this loop's pool (its workers end); the next simulation starts a new one.
+    """Stop this loop's pools (their workers end); the next call starts new ones.
     Worker processes also end on their own when the server process ends."""
-    pool = _pools.pop(asyncio.get_running_loop(), None)
-    if pool is not None:
-        await pool.close()
+    loop = asyncio.get_running_loop()
+    for name in (SIMULATIONS, QUERIES):
+        pool = _pools.pop((loop, name), None)
+        if pool is not None:
+            await pool.close()
 
 
 async def simulate(

@@ -22,7 +22,7 @@ from qfractal.compute.pool import WorkerPool
 from qfractal.quantum.jobs.workers import close_pool, current_pool
 from qfractal.quantum.models import QUANTUM_JOB_KIND, QuantumJob
 from tests.conftest import Account
-from tests.quantum.api.conftest import deploy, program
+from tests.quantum.api.conftest import deploy, device_id, program
 from tests.quantum.jobs.conftest import get_job, results_by_program, submit, wait_for_job
 from tests.quantum.jobs.processes import busy_processes, descendants, wait_until_gone
 from tests.quantum.jobs.sources import LONG, MEDIUM
@@ -71,6 +71,21 @@ async def _command(client: httpx.AsyncClient, account: Account, job_id: int, com
     )
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def test_device_queries_do_not_wait_for_a_busy_simulation_pool(
+    app: FastAPI, client: httpx.AsyncClient, user: Account, seeded: None
+) -> None:
+    """The one simulation worker runs a long job; Aer's calibration (a query in a pool
+    worker) still answers while the job runs."""
+    slow = await deploy(client, user, name="slow", programs=[program(LONG)])
+    running = (await submit(client, user, slow["id"], shots=10))["id"]
+    await _simulating_worker()
+    aer = await device_id(app, "aer_simulator")
+    calibration = await client.get(f"/quantum/devices/{aer}/calibration/", headers=user.headers)
+    assert calibration.status_code == 200 and calibration.json()["backend_name"] == "aer_simulator"
+    assert (await get_job(client, user, running))["state"] == "RUNNING"
+    await _command(client, user, running, "cancel")
 
 
 async def test_cancel_ready_and_running_jobs(
